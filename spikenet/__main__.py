@@ -1,0 +1,7 @@
+"""``python -m spikenet`` is the ``spikenet`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,172 @@
+"""The ``spikenet`` command line: argument parsing and messages only.
+
+Bad input (a card, an override, a data file, a run folder) ends with one line
+``error: ...`` on stderr and exit code 2, without a traceback; Ctrl-C ends with exit code 130.
+Everything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import SpikenetError
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Group(click.Group):
+    """A click group that turns spikenet's input errors into one line and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SpikenetError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spikenet")
+@click.option(
+    "--catalog",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder with models/, devices/, experiments/ searched first (then $SPIKENET_CATALOG, then the built-in cards).",
+)
+@click.pass_context
+def cli(ctx: click.Context, catalog: Path | None) -> None:
+    """Neuromorphic learning experiments: LIF neurons, STDP and noisy memristive synapses.
+
+    \b
+    spikenet list experiments        what can be run
+    spikenet show lif_fi_curve       the resolved card, every value with its unit
+    spikenet run quickstart          run it; prints the run folder
+    spikenet figures RUN_DIR         redraw a run's figures from its files
+    spikenet data check              verify the MNIST files
+    """
+    ctx.obj = {"catalog": catalog}
+
+
+@cli.command("list")
+@click.argument("kind", required=False, type=click.Choice(["models", "devices", "experiments"]))
+@click.pass_context
+def list_command(ctx: click.Context, kind: str | None) -> None:
+    """List cards: name, description and source (all kinds if KIND is left out)."""
+    from .catalog import KINDS, list_cards
+
+    for k in [kind] if kind else KINDS:
+        infos = list_cards(k, ctx.obj["catalog"])
+        click.echo(f"{k}:")
+        width = max((len(i.name) for i in infos), default=0)
+        for info in infos:
+            click.echo(f"  {info.name:<{width}}  {info.description}")
+            click.echo(f"  {'':<{width}}  source: {info.source}")
+        if not infos:
+            click.echo("  (none)")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override a value (repeatable).")
+@click.option("--smoke", is_flag=True, help="Show the seconds-long version of an experiment.")
+@click.pass_context
+def show(ctx: click.Context, name: str, overrides: tuple[str, ...], smoke: bool) -> None:
+    """Print the fully resolved card NAME (or KIND/NAME, or a path to a .toml file)."""
+    from .catalog import KINDS, card_to_toml, catalog_roots, find_card, guess_kind, load_card
+    from .errors import CardError
+
+    catalog = ctx.obj["catalog"]
+    if name.endswith(".toml"):
+        card = load_card(Path(name), guess_kind(name), overrides=overrides, smoke=smoke, catalog=catalog)
+    else:
+        kind, _, bare = name.rpartition("/")
+        kinds = [kind] if kind else list(KINDS)
+        roots = catalog_roots(catalog)
+        found = []
+        for k in kinds:
+            try:
+                find_card(bare, k, roots)
+                found.append(k)
+            except CardError:
+                pass
+        if not found:
+            raise CardError(f"no card named {name!r}; see `spikenet list`")
+        if len(found) > 1:
+            raise CardError(f"{name!r} is a card of several kinds; say which: " + ", ".join(f"{k}/{bare}" for k in found))
+        card = load_card(bare, found[0], overrides=overrides, smoke=smoke, catalog=catalog)
+    click.echo(card_to_toml(card), nl=False)
+
+
+@cli.command()
+@click.argument("experiment")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default runs/NAME-TIMESTAMP).")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override a value (repeatable).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed of every random generator.")
+@click.option("--smoke", is_flag=True, help="Shrink the experiment to seconds (for tests).")
+@click.option("--progress/--no-progress", default=True, help="Show progress bars.")
+@click.pass_context
+def run(ctx, experiment: str, out: Path | None, overrides: tuple[str, ...], seed: int | None, smoke: bool,
+        progress: bool) -> None:
+    """Run EXPERIMENT (a card name or a path to a card file) and print where the results are."""
+    from .catalog import load_card
+    from .experiments import run_experiment
+
+    card = load_card(experiment, "experiments", overrides=overrides, smoke=smoke, seed=seed, catalog=ctx.obj["catalog"])
+    run_dir = run_experiment(card, out, progress=progress)
+    metrics = run_dir.read_metrics()
+    for metric, check in metrics.get("checks", {}).items():
+        verdict = "meets" if check["passed"] else "MISSES"
+        bounds = ", ".join(f"{k} {check[k]:g}" for k in ("value", "le", "ge") if k in check)
+        click.echo(f"{metric} = {check['measured']:.4g} ({verdict} the card's expectation: {bounds})")
+    click.echo(f"results in {run_dir.path}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def figures(run_dir: Path) -> None:
+    """Redraw the figures of RUN_DIR from its files, without simulating."""
+    from .experiments import redraw
+
+    for path in redraw(run_dir):
+        click.echo(str(path))
+
+
+@cli.group()
+def data() -> None:
+    """Datasets: find and verify MNIST."""
+
+
+@data.command("check")
+@click.option("--path", type=click.Path(path_type=Path), help="Folder with the four MNIST .gz files.")
+@click.option("--download", is_flag=True, help="Download into the user cache if the files are not found.")
+def data_check(path: Path | None, download: bool) -> None:
+    """Verify the MNIST files against their published checksums and print where they are."""
+    from .datasets import check_mnist
+
+    for line in check_mnist(path, download=download):
+        click.echo(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``spikenet`` console script; returns the exit code."""
+    try:
+        # Without standalone mode click returns ctx.exit()'s code instead of calling sys.exit.
+        result = cli.main(args=argv, prog_name="spikenet", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

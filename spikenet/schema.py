@@ -1,0 +1,299 @@
+"""Typed, validated parameter dataclasses built from card sections.
+
+A parameter set is a frozen dataclass whose fields are declared with the helpers below
+(:func:`quantity`, :func:`number`, :func:`integer`, :func:`choice`, :func:`text`,
+:func:`flag`). Each helper records the field's unit or type, its allowed range and a one-line
+description in the field's metadata; :func:`build` reads a TOML mapping into the dataclass
+and rejects unknown keys, missing keys, wrong units and out-of-range values with a message
+that names the card, the key and what is allowed (in the manner of aihwkit's device configs
+and Nengo's validated parameters).
+
+A dataclass may also define ``check(self)`` for constraints between fields (``v_reset`` below
+``v_th``); it raises :class:`CheckFailed` naming the key at fault.
+
+This is written here rather than taken from pydantic or attrs because the values are Brian2
+quantities whose dimension, not Python type, is what must be checked, and the messages must
+name the card file each key came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Callable, Mapping
+
+from brian2.units.fundamentalunits import Quantity
+
+from .errors import CardError, UnitError
+from .units import format_quantity, parse_quantity
+
+__all__ = [
+    "Spec",
+    "CheckFailed",
+    "quantity",
+    "number",
+    "integer",
+    "choice",
+    "text",
+    "flag",
+    "build",
+    "to_mapping",
+    "describe",
+]
+
+
+class CheckFailed(Exception):
+    """Raised by a parameter class's ``check`` method: ``CheckFailed(key, message)``."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a field accepts. Stored in ``dataclasses.field(metadata={"spec": ...})``."""
+
+    kind: str
+    """One of ``quantity``, ``number``, ``integer``, ``choice``, ``text``, ``flag``."""
+    doc: str
+    """One line: what the value means."""
+    unit: str | None = None
+    """For quantities: the unit it is written in (also fixes its dimension)."""
+    lower: float | None = None
+    """Lower bound, in ``unit`` for quantities."""
+    lower_inclusive: bool = True
+    upper: float | None = None
+    """Upper bound, in ``unit`` for quantities."""
+    upper_inclusive: bool = True
+    choices: tuple[str, ...] = ()
+    """For ``choice`` fields: the allowed values."""
+
+    def allowed(self) -> str:
+        """Describe the allowed values for an error message."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "text":
+            return "a string"
+        if self.kind == "flag":
+            return "true or false"
+        what = {
+            "quantity": f"a value in {self.unit} (e.g. '1 {self.unit}')",
+            "number": "a number",
+            "integer": "an integer",
+        }[self.kind]
+        return f"{what}{self._range_text()}"
+
+    def _range_text(self) -> str:
+        unit = f" {self.unit}" if self.kind == "quantity" else ""
+        parts = []
+        if self.lower is not None:
+            parts.append(f"{'>=' if self.lower_inclusive else '>'} {_num(self.lower)}{unit}")
+        if self.upper is not None:
+            parts.append(f"{'<=' if self.upper_inclusive else '<'} {_num(self.upper)}{unit}")
+        return (" " + " and ".join(parts)) if parts else ""
+
+    def in_range(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        if self.lower is not None:
+            if value < self.lower or (not self.lower_inclusive and value == self.lower):
+                return False
+        if self.upper is not None:
+            if value > self.upper or (not self.upper_inclusive and value == self.upper):
+                return False
+        return True
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _bounds(ge, gt, le, lt) -> dict[str, Any]:
+    if ge is not None and gt is not None or le is not None and lt is not None:
+        raise TypeError("give at most one lower bound (ge or gt) and one upper bound (le or lt)")
+    return dict(
+        lower=ge if ge is not None else gt,
+        lower_inclusive=gt is None,
+        upper=le if le is not None else lt,
+        upper_inclusive=lt is None,
+    )
+
+
+def _field(spec: Spec, default: Any) -> Any:
+    if default is MISSING:
+        return field(metadata={"spec": spec})
+    if isinstance(default, Quantity):
+        # Quantities are NumPy arrays, which dataclasses refuse as shared defaults.
+        return field(default_factory=lambda: default, metadata={"spec": spec})
+    return field(default=default, metadata={"spec": spec})
+
+
+def _has_default(f: dataclasses.Field) -> bool:
+    return f.default is not MISSING or f.default_factory is not MISSING
+
+
+def quantity(unit: str, doc: str, *, default: Any = MISSING, ge=None, gt=None, le=None, lt=None) -> Any:
+    """A dimensional value written with a unit, e.g. ``quantity("ms", "membrane time constant", gt=0)``.
+
+    Bounds are numbers in ``unit``. ``default`` is a string such as ``"2 ms"``.
+    """
+    spec = Spec("quantity", doc, unit=unit, **_bounds(ge, gt, le, lt))
+    if default is not MISSING:
+        default = parse_quantity(default, unit)
+    return _field(spec, default)
+
+
+def number(doc: str, *, default: Any = MISSING, ge=None, gt=None, le=None, lt=None) -> Any:
+    """A dimensionless real number."""
+    return _field(Spec("number", doc, **_bounds(ge, gt, le, lt)), default)
+
+
+def integer(doc: str, *, default: Any = MISSING, ge=None, gt=None, le=None, lt=None) -> Any:
+    """An integer (a count, a number of levels, a seed)."""
+    return _field(Spec("integer", doc, **_bounds(ge, gt, le, lt)), default)
+
+
+def choice(doc: str, choices: tuple[str, ...] | list[str], *, default: Any = MISSING) -> Any:
+    """One string out of a fixed set."""
+    return _field(Spec("choice", doc, choices=tuple(choices)), default)
+
+
+def text(doc: str, *, default: Any = MISSING) -> Any:
+    """Free text (a description, a citation, a card name checked elsewhere)."""
+    return _field(Spec("text", doc), default)
+
+
+def flag(doc: str, *, default: Any = MISSING) -> Any:
+    """A boolean."""
+    return _field(Spec("flag", doc), default)
+
+
+def spec_of(f: dataclasses.Field) -> Spec:
+    return f.metadata["spec"]
+
+
+def _convert(spec: Spec, value: Any) -> Any:
+    """Convert one TOML value according to its spec; raise ValueError with the problem."""
+    if spec.kind == "quantity":
+        try:
+            q = parse_quantity(value, spec.unit)
+        except UnitError as exc:
+            raise ValueError(str(exc)) from None
+        if not spec.in_range(float(q / parse_quantity(f"1 {spec.unit}"))):
+            raise ValueError(f"out of range: must be{spec._range_text()}")
+        return q
+    if spec.kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, str):
+                raise ValueError(f"expected {spec.allowed()}, got the string {value!r}")
+            raise ValueError(f"expected {spec.allowed()}, got {value!r}")
+        if spec.kind == "integer":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError(f"expected an integer, got {value!r}")
+                value = int(value)
+        else:
+            value = float(value)
+        if not spec.in_range(float(value)):
+            raise ValueError(f"out of range: must be{spec._range_text()}")
+        return value
+    if spec.kind == "choice":
+        if value not in spec.choices:
+            raise ValueError(f"unknown value {value!r}; allowed: {', '.join(spec.choices)}")
+        return value
+    if spec.kind == "text":
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {value!r}")
+        return value
+    if spec.kind == "flag":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    raise AssertionError(f"unknown spec kind {spec.kind}")
+
+
+def build(
+    cls: type,
+    mapping: Mapping[str, Any],
+    *,
+    section: str,
+    origin: Callable[[str | None], str],
+) -> Any:
+    """Validate a card section and build the parameter dataclass ``cls`` from it.
+
+    Parameters
+    ----------
+    cls
+        A dataclass whose fields were declared with this module's helpers.
+    mapping
+        The section's keys and values as read from TOML (strings with units for quantities).
+    section
+        The section's name, used in messages as ``section.key``.
+    origin
+        Returns the file (or ``--set``) a key came from; called with ``None`` for the card.
+
+    Raises
+    ------
+    CardError
+        Naming the file, ``section.key`` and what is allowed.
+    """
+    known = {f.name: f for f in fields(cls) if "spec" in f.metadata}
+    for key in mapping:
+        if key not in known:
+            raise CardError(
+                f"{origin(key)}: unknown key '{section}.{key}'; allowed keys: {', '.join(known) or '(none)'}"
+            )
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        spec = spec_of(f)
+        if name not in mapping:
+            if not _has_default(f):
+                raise CardError(
+                    f"{origin(None)}: missing key '{section}.{name}' ({spec.doc}); expected {spec.allowed()}"
+                )
+            continue
+        try:
+            values[name] = _convert(spec, mapping[name])
+        except ValueError as exc:
+            raise CardError(f"{origin(name)}: {section}.{name} = {mapping[name]!r}: {exc}") from None
+    obj = cls(**values)
+    check = getattr(obj, "check", None)
+    if check is not None:
+        try:
+            check()
+        except CheckFailed as exc:
+            raise CardError(f"{origin(exc.key)}: {section}.{exc.key}: {exc.message}") from None
+    return obj
+
+
+def to_mapping(obj: Any) -> dict[str, Any]:
+    """The inverse of :func:`build`: a TOML-ready mapping, quantities written with their unit."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        if "spec" not in f.metadata:
+            continue
+        spec = spec_of(f)
+        value = getattr(obj, f.name)
+        if spec.kind == "quantity":
+            out[f.name] = format_quantity(value, spec.unit)
+        else:
+            out[f.name] = value
+    return out
+
+
+def describe(cls: type) -> list[tuple[str, str, str]]:
+    """``(key, allowed, doc)`` for every field of a parameter class, for help texts."""
+    rows = []
+    for f in fields(cls):
+        if "spec" in f.metadata:
+            spec = spec_of(f)
+            rows.append((f.name, spec.allowed(), spec.doc))
+    return rows
+
+
+def quantity_in(value: Quantity, unit: str) -> float:
+    """The float value of ``value`` expressed in ``unit`` (``quantity_in(tau, "ms")``)."""
+    return float(value / parse_quantity(f"1 {unit}", unit))

@@ -1,0 +1,78 @@
+"""Shared fixtures: the MNIST folder, a scratch catalog, and running the CLI in-process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from spikenet.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The verified MNIST files ($SPIKENET_DATA). CI sets SPIKENET_REQUIRE_DATA=1 so a missing
+    folder fails the tests that need it instead of skipping them."""
+    folder = os.environ.get("SPIKENET_DATA")
+    if folder and Path(folder, "train-images-idx3-ubyte.gz").is_file():
+        return Path(folder)
+    message = f"MNIST files not found (SPIKENET_DATA={folder!r})"
+    if os.environ.get("SPIKENET_REQUIRE_DATA"):
+        pytest.fail(message + " but SPIKENET_REQUIRE_DATA is set")
+    pytest.skip(message + "; set SPIKENET_DATA to run this test")
+
+
+@pytest.fixture
+def no_mnist_env(monkeypatch, tmp_path):
+    """No SPIKENET_DATA, and a user cache of our own in tmp_path."""
+    monkeypatch.delenv("SPIKENET_DATA", raising=False)
+    monkeypatch.setenv("SPIKENET_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "mnist"
+
+
+@pytest.fixture
+def catalog(tmp_path, monkeypatch) -> Path:
+    """An empty scratch catalog searched before the built-in cards."""
+    root = tmp_path / "catalog"
+    for kind in ("models", "devices", "experiments"):
+        (root / kind).mkdir(parents=True)
+    monkeypatch.setenv("SPIKENET_CATALOG", str(root))
+    return root
+
+
+@pytest.fixture
+def write_card(catalog):
+    """write_card("models", "name", text) writes a card into the scratch catalog."""
+
+    def write(kind: str, name: str, text: str) -> Path:
+        path = catalog / kind / f"{name}.toml"
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli(capsys):
+    """cli("run", "x", ...) -> (exit code, stdout, stderr), running spikenet in-process."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    def copy(src: Path, name: str | None = None) -> Path:
+        dst = tmp_path / (name or src.name)
+        shutil.copy(src, dst)
+        return dst
+
+    return copy
