@@ -44,12 +44,17 @@ __all__ = [
 
 
 class CheckFailed(Exception):
-    """Raised by a parameter class's ``check`` method: ``CheckFailed(key, message)``."""
+    """Raised by a parameter class's ``check`` method: ``CheckFailed(key, message, related=(...))``.
 
-    def __init__(self, key: str, message: str):
+    ``related`` names the other keys the constraint involves, so that the error names every
+    file (or ``--set``) that set one of them.
+    """
+
+    def __init__(self, key: str, message: str, related: tuple[str, ...] = ()):
         super().__init__(message)
         self.key = key
         self.message = message
+        self.related = related
 
 
 @dataclass(frozen=True)
@@ -265,7 +270,8 @@ def build(
         try:
             check()
         except CheckFailed as exc:
-            raise CardError(f"{origin(exc.key)}: {section}.{exc.key}: {exc.message}") from None
+            sources = list(dict.fromkeys(origin(k) for k in (exc.key, *exc.related)))
+            raise CardError(f"{' and '.join(sources)}: {section}.{exc.key}: {exc.message}") from None
     return obj
 
 

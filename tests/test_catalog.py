@@ -137,7 +137,7 @@ def test_parse_override(text, parsed):
         ("protocol.n_currents=1", r"--set protocol.n_currents: .*out of range: must be >= 2"),
         ("protocol.n_currents=2.5", r"expected an integer"),
         ("protocol.dt=-1 ms", r"protocol.dt = '-1 ms': out of range: must be > 0 ms"),
-        ("neuron.v_reset=-40 mV", r"neuron.v_reset: must be below v_th"),
+        ("neuron.v_reset=-40 mV", r"--set neuron.v_reset and .*lif_neurodynex.toml: neuron.v_reset: -40. mV must be below v_th = -50. mV"),
         ("experiment.kind=nonsense", r"experiment.kind = 'nonsense': unknown; allowed: lif_fi_curve"),
         ("experiment.model=nonsense", r"experiment.model: unknown model card 'nonsense'; available: .*lif_neurodynex"),
         ("nosuch.key=1", r"--set nosuch.key=1: unknown section 'nosuch'; allowed sections: experiment, protocol"),

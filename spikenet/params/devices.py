@@ -23,7 +23,7 @@ class IdealDeviceParams:
 
     def check(self) -> None:
         if not self.w_min < self.w_max:
-            raise CheckFailed("w_max", f"must be above w_min ({self.w_min:g})")
+            raise CheckFailed("w_max", f"must be above w_min ({self.w_min:g})", related=("w_min",))
 
 
 DEVICE_MODELS: dict[str, type] = {cls.MODEL: cls for cls in (IdealDeviceParams,)}

@@ -43,9 +43,9 @@ class LIFFICurveProtocol:
 
     def check(self) -> None:
         if self.i_max <= self.i_min:
-            raise CheckFailed("i_max", "must be above i_min")
+            raise CheckFailed("i_max", "must be above i_min", related=("i_min",))
         if self.duration < 10 * self.dt:
-            raise CheckFailed("duration", "must be at least 10 time steps")
+            raise CheckFailed("duration", "must be at least 10 time steps (dt)", related=("dt",))
 
 
 PROTOCOLS: dict[str, type] = {cls.KIND: cls for cls in (LIFFICurveProtocol,)}

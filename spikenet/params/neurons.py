@@ -34,7 +34,11 @@ class LIFParams:
 
     def check(self) -> None:
         if self.v_reset >= self.v_th:
-            raise CheckFailed("v_reset", "must be below v_th, or the neuron fires at every step")
+            raise CheckFailed(
+                "v_reset",
+                f"{self.v_reset} must be below v_th = {self.v_th}, or the neuron fires at every step",
+                related=("v_th",),
+            )
 
 
 NEURON_TEMPLATES: dict[str, type] = {cls.TEMPLATE: cls for cls in (LIFParams,)}

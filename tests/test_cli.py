@@ -1,0 +1,135 @@
+"""The command line: exit codes, one-line errors, and every experiment card in smoke size."""
+
+import subprocess
+import sys
+import tomllib
+
+import pytest
+from conftest import REPO
+
+from spikenet.catalog import list_cards
+from spikenet.experiments import RUNNERS
+from spikenet.params import PROTOCOLS
+
+
+def test_help_lists_the_commands(cli):
+    code, out, _ = cli("--help")
+    assert code == 0
+    for command in ("list", "show", "run", "figures", "data"):
+        assert f"  {command} " in out
+
+
+def test_list(cli):
+    code, out, _ = cli("list", "devices")
+    assert code == 0 and "ideal" in out and "source:" in out
+    code, out, _ = cli("list")
+    assert code == 0 and "experiments:" in out and "lif_fi_curve" in out
+
+
+def test_show_prints_a_loadable_card(cli):
+    code, out, _ = cli("show", "lif_fi_curve", "--set", "neuron.tau_m=9 ms")
+    assert code == 0
+    card = tomllib.loads(out)
+    assert card["neuron"]["tau_m"] == "9 ms" and card["protocol"]["dt"] == "0.01 ms"
+    code, out, _ = cli("show", "devices/ideal")
+    assert code == 0 and tomllib.loads(out)["device"]["model"] == "ideal"
+
+
+def test_show_asks_which_kind_when_a_name_is_ambiguous(cli, write_card):
+    write_card("devices", "lif_fi_curve", '[meta]\nname="lif_fi_curve"\ndescription="d"\nsource="s"\n[device]\nmodel="ideal"\n')
+    code, _, err = cli("show", "lif_fi_curve")
+    assert code == 2 and "say which: devices/lif_fi_curve, experiments/lif_fi_curve" in err
+
+
+def test_every_runner_has_a_protocol():
+    assert set(RUNNERS) == set(PROTOCOLS)
+
+
+@pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")])
+def test_every_experiment_runs_in_smoke_size(cli, tmp_path, name):
+    out = tmp_path / name
+    code, stdout, err = cli("run", name, "--smoke", "--out", out, "--no-progress", "--seed", "3")
+    assert code == 0, err
+    assert f"results in {out}" in stdout
+    for filename in ("card.toml", "metrics.json", "log.txt", "run.json"):
+        assert (out / filename).is_file()
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert pngs and all(png.with_suffix(".csv").is_file() for png in pngs)
+    card = tomllib.loads((out / "card.toml").read_text())
+    assert card["experiment"]["seed"] == 3
+    # The resolved card runs again as it is.
+    code, _, err = cli("run", out / "card.toml", "--out", tmp_path / "again", "--no-progress")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "nope"], "error: unknown experiment card 'nope'; available:"),
+        (["run", "lif_fi_curve", "--set", "neuron.tau_m=5 mV"], "error: --set neuron.tau_m: neuron.tau_m = '5 mV'"),
+        (["run", "lif_fi_curve", "--set", "protocol.bogus=1"], "error: --set protocol.bogus: unknown key 'protocol.bogus'"),
+        (["run", "lif_neurodynex"], "error: unknown experiment card 'lif_neurodynex'"),
+        (["show", "nope"], "error: no card named 'nope'"),
+        (["figures", "."], "error: .: not a run folder (no card.toml)"),
+        (["--catalog", "/nonexistent", "list"], "error: --catalog /nonexistent: no such folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_code_2(cli, tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(*args)
+    assert code == 2
+    assert err.startswith(message), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # nothing was started
+
+
+def test_a_run_never_overwrites_another(cli, tmp_path):
+    out = tmp_path / "run"
+    assert cli("run", "lif_fi_curve", "--smoke", "--out", out, "--no-progress")[0] == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code, _, err = cli("run", "lif_fi_curve", "--smoke", "--out", out, "--no-progress")
+    assert code == 2 and "another run's folder" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_default_run_folder(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("run", "quickstart", "--smoke", "--no-progress")
+    assert code == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert folder.name.startswith("quickstart-") and f"results in runs/{folder.name}" in out
+
+
+def test_figures_are_redrawn_without_simulating(cli, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    assert cli("run", "lif_fi_curve", "--smoke", "--out", out, "--no-progress")[0] == 0
+    png = out / "figures" / "fi_curve.png"
+    png.unlink()
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("spikenet figures must not simulate")
+
+    monkeypatch.setattr(RUNNERS["lif_fi_curve"], "simulate", no_simulation)
+    code, stdout, _ = cli("figures", out)
+    assert code == 0 and str(png) in stdout and png.is_file()
+
+
+def test_data_check(cli, mnist_dir, monkeypatch):
+    monkeypatch.setenv("SPIKENET_DATA", str(mnist_dir))
+    code, out, _ = cli("data", "check")
+    assert code == 0 and str(mnist_dir) in out and "f68b3c2dcbeaaa9fbdd348bbdeb94873" in out
+    code, _, err = cli("data", "check", "--path", mnist_dir / "absent")
+    assert code == 2 and err.startswith("error: ") and "no such folder" in err
+
+
+def test_console_script_has_no_traceback(tmp_path):
+    """The real process: exit code 2 and one line on stderr."""
+    result = subprocess.run(
+        [sys.executable, "-m", "spikenet", "run", "lif_fi_curve", "--set", "neuron.v_th=-80 mV"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {REPO / 'models' / 'lif_neurodynex.toml'} and --set neuron.v_th: neuron.v_reset: "
+        "-65. mV must be below v_th = -80. mV, or the neuron fires at every step"
+    ]
