@@ -1,0 +1,58 @@
+"""The cards ship with the package: a wheel installed in a fresh environment finds them."""
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+SOURCES = ("setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "constraints.txt",
+           "spikenet", "models", "devices", "experiments")
+
+
+def run(*args, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{' '.join(map(str, args))}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def test_wheel_install_finds_the_cards(tmp_path):
+    # Build from a copy, so the checkout gets no build/ or egg-info folders.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in SOURCES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(src, source / name)
+    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", source)
+    (wheel,) = (tmp_path / "dist").glob("spikenet-*.whl")
+
+    # A fresh environment that gets spikenet only from the wheel, and borrows the dependencies
+    # already installed here (no downloads) through a .pth file. A path listed in a .pth file
+    # is searched after the venv's own site-packages, and the .pth files inside it (such as
+    # this checkout's editable install) are not run.
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / "bin" / "python"
+    venv_site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))").stdout.strip())
+    (venv_site / "borrowed_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    run(python, "-m", "pip", "install", "--no-deps", "--no-index", "-q", wheel)
+
+    env = {k: v for k, v in os.environ.items() if k != "SPIKENET_CATALOG"}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    where = run(python, "-c", "import spikenet, spikenet.catalog as c; print(spikenet.__file__); "
+                "print(c.find_card('ideal', 'devices'))", cwd=elsewhere, env=env).stdout.split()
+    assert Path(where[0]).is_relative_to(venv), "the wheel's spikenet, not the checkout's"
+    assert Path(where[1]) == venv / "share" / "spikenet" / "devices" / "ideal.toml"
+
+    listing = run(venv / "bin" / "spikenet", "list", "devices", cwd=elsewhere, env=env).stdout
+    assert "ideal" in listing and "source:" in listing
+    experiments = run(venv / "bin" / "spikenet", "list", "experiments", cwd=elsewhere, env=env).stdout
+    for card in (REPO / "experiments").glob("*.toml"):
+        assert card.stem in experiments
