@@ -112,6 +112,6 @@ def draw(run: RunDir) -> list[Path]:
             bottom.set_ylim(top=300 * bound)
         bottom.set_xlabel("input current (nA)")
         bottom.set_ylabel("relative error (%)")
-        bottom.legend(loc="lower right", fontsize=8)
+        bottom.legend(loc="center left", fontsize=8)
         path = save_figure(fig, run.figure(FIGURE))
     return [path]
