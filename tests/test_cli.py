@@ -1,5 +1,6 @@
 """The command line: exit codes, one-line errors, and every experiment card in smoke size."""
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -133,3 +134,17 @@ def test_console_script_has_no_traceback(tmp_path):
         f"error: {REPO / 'models' / 'lif_neurodynex.toml'} and --set neuron.v_th: neuron.v_reset: "
         "-65. mV must be below v_th = -80. mV, or the neuron fires at every step"
     ]
+
+
+def test_ctrl_c_exits_130_and_marks_the_run_interrupted(cli, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RUNNERS["lif_fi_curve"], "simulate", interrupted)
+    out = tmp_path / "run"
+    code, _, err = cli("run", "lif_fi_curve", "--smoke", "--out", out, "--no-progress")
+    assert code == 130 and err.strip() == "interrupted"
+    info = json.loads((out / "run.json").read_text())
+    assert info["status"] == "interrupted"
+    assert tomllib.loads((out / "card.toml").read_text())["meta"]["name"] == "lif_fi_curve"
+    assert not (out / "metrics.json").exists()
