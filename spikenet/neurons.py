@@ -2,16 +2,35 @@
 
 Equations are Brian2 strings with a unit on every line; parameter values are passed in an
 explicit ``namespace``, never picked up from the caller's variables.
+
+>>> import brian2 as b2, spikenet as sn
+>>> exc = sn.neuron_group("lif_adaptive", 10, tau_m=50 * b2.ms)   # a Brian2 NeuronGroup
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
 import numpy as np
 from brian2 import Equations, NeuronGroup, Quantity, amp, check_units, second, volt
 
-from .params.neurons import LIFParams
+from . import schema
+from .catalog import load_card
+from .errors import CardError
+from .params.neurons import LIFAdaptiveParams, LIFCondParams, LIFParams
 
-__all__ = ["LIF_EQUATIONS", "lif_group", "lif_rate", "lif_rheobase"]
+__all__ = [
+    "LIF_EQUATIONS",
+    "LIF_COND_EQUATIONS",
+    "ADAPTIVE_THRESHOLD_EQUATIONS",
+    "neuron_group",
+    "neuron_params",
+    "lif_group",
+    "lif_rate",
+    "lif_rheobase",
+]
 
 LIF_EQUATIONS = Equations(
     """
@@ -19,52 +38,135 @@ LIF_EQUATIONS = Equations(
     I_ext : amp  # injected current, one value per neuron
     """
 )
-"""Current-based LIF membrane (see :class:`~spikenet.params.neurons.LIFParams`)."""
+"""Current-based LIF membrane (:class:`~spikenet.params.neurons.LIFParams`)."""
+
+LIF_COND_EQUATIONS = Equations(
+    """
+    dv/dt = (v_rest - v + ge * (e_exc - v) + gi * (e_inh - v)) / tau_m : volt (unless refractory)
+    dge/dt = -ge / tau_ge : 1  # excitatory conductance, in units of the leak conductance
+    dgi/dt = -gi / tau_gi : 1  # inhibitory conductance, in units of the leak conductance
+    """
+)
+"""Conductance-based LIF membrane (:class:`~spikenet.params.neurons.LIFCondParams`)."""
+
+ADAPTIVE_THRESHOLD_EQUATIONS = Equations(
+    """
+    dtheta/dt = -theta / tau_theta : volt  # threshold increase (Diehl & Cook 2015)
+    """
+)
 
 
-def _namespace(params: LIFParams) -> dict[str, Quantity]:
-    return {
-        "tau_m": params.tau_m,
-        "r_m": params.r_m,
-        "v_rest": params.v_rest,
-        "v_reset": params.v_reset,
-        "v_th": params.v_th,
-    }
+@dataclass(frozen=True)
+class _Template:
+    equations: Equations
+    threshold: str
+    reset: str
+    method: Callable[[Any], str]
+    initial: Callable[[Any], dict[str, Quantity]]
 
 
-@check_units(n=1, dt=second)
-def lif_group(params: LIFParams, n: int, *, dt: Quantity | None = None, name: str | None = None) -> NeuronGroup:
-    """A group of ``n`` current-based LIF neurons, at rest, with ``I_ext = 0``.
+_TEMPLATES: dict[type, _Template] = {
+    LIFParams: _Template(LIF_EQUATIONS, "v > v_th", "v = v_reset", lambda p: "exact", lambda p: {"v": p.v_rest}),
+    LIFCondParams: _Template(
+        LIF_COND_EQUATIONS, "v > v_th", "v = v_reset", lambda p: p.method, lambda p: {"v": p.v_rest}
+    ),
+    LIFAdaptiveParams: _Template(
+        LIF_COND_EQUATIONS + ADAPTIVE_THRESHOLD_EQUATIONS,
+        "v > v_th + theta - theta_offset",
+        "v = v_reset\ntheta += theta_plus",
+        lambda p: p.method,
+        lambda p: {"v": p.v_rest, "theta": p.theta_init},
+    ),
+}
+
+
+def namespace_of(params: Any) -> dict[str, Any]:
+    """A parameter dataclass as a Brian2 namespace: every field by its name."""
+    return {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name != "method"}
+
+
+def neuron_params(model: str | Any, *, catalog: str | None = None, **overrides: Any) -> Any:
+    """The neuron parameters of a model card, with keyword overrides checked like card values.
 
     Parameters
     ----------
-    params
-        Neuron parameters (from a model card's ``[neuron]`` section).
+    model
+        A model card name (``"lif_adaptive"``) or a neuron parameter dataclass.
+    overrides
+        Values with units (``tau_m=15 * ms`` or ``tau_m="15 ms"``); an unknown name, a wrong unit
+        or an out-of-range value raises :class:`~spikenet.errors.CardError`.
+    """
+    if isinstance(model, str):
+        card = load_card(model, "models", catalog=catalog)
+        if "neuron" not in card:
+            raise CardError(f"{card.path}: model card {model!r} has no [neuron] section")
+        params = card["neuron"]
+    else:
+        params = model
+    if not overrides:
+        return params
+    mapping = {**schema.to_mapping(params), **overrides}
+    return schema.build(type(params), mapping, section="neuron", origin=lambda key: "keyword arguments")
+
+
+def neuron_group(
+    model: str | Any,
+    n: int,
+    *,
+    dt: Quantity | None = None,
+    name: str | None = None,
+    catalog: str | None = None,
+    **overrides: Any,
+) -> NeuronGroup:
+    """A Brian2 ``NeuronGroup`` of ``n`` neurons built from a model card (or parameters).
+
+    Parameters
+    ----------
+    model
+        A model card name (``"lif_adaptive"``, ``"lif_neurodynex"``) or a neuron parameter
+        dataclass from :mod:`spikenet.params.neurons`.
     n
         Number of neurons.
     dt
         Integration step of this group's clock (Brian2's default clock if ``None``).
     name
         Brian2 name of the group.
+    overrides
+        Parameter values with units, checked like card values (``tau_m=15 * ms``).
 
-    Notes
-    -----
+    Returns
+    -------
+    NeuronGroup
+        At rest (``v = v_rest``), conductances zero, thresholds at their initial values.
+    """
+    params = neuron_params(model, catalog=catalog, **overrides)
+    template = _TEMPLATES[type(params)]
+    group = NeuronGroup(
+        n,
+        template.equations,
+        threshold=template.threshold,
+        reset=template.reset,
+        refractory=params.t_ref,
+        method=template.method(params),
+        namespace=namespace_of(params),
+        dt=dt,
+        name=name or f"{type(params).TEMPLATE}*",
+    )
+    for variable, value in template.initial(params).items():
+        setattr(group, variable, value)
+    return group
+
+
+@check_units(n=1, dt=second)
+def lif_group(params: LIFParams, n: int, *, dt: Quantity | None = None, name: str | None = None) -> NeuronGroup:
+    """A group of ``n`` current-based LIF neurons, at rest, with ``I_ext = 0``.
+
     The membrane equation is linear, so Brian2's ``exact`` method integrates it without error;
     spike times are still quantised to ``dt``.
     """
-    group = NeuronGroup(
-        n,
-        LIF_EQUATIONS,
-        threshold="v > v_th",
-        reset="v = v_reset",
-        refractory=params.t_ref,
-        method="exact",
-        namespace=_namespace(params),
-        dt=dt,
-        name=name or "lif*",
-    )
-    group.v = params.v_rest
-    return group
+    if not isinstance(params, LIFParams):
+        raise TypeError(f"lif_group needs LIFParams, got {type(params).__name__}")
+    return neuron_group(params, n, dt=dt, name=name)
 
 
 def lif_rheobase(params: LIFParams) -> Quantity:

@@ -121,7 +121,8 @@ def parse_quantity(text: str | int | float, expected: str | Unit | Dimension | N
     ----------
     text
         The value as written in a card, e.g. ``"20 ms"``, ``"-65 mV"``, ``"1.5 uS"``,
-        ``"63.75 Hz"``. A bare number (``0.5`` or ``"0.5"``) is dimensionless.
+        ``"63.75 Hz"``. A bare number (``0.5`` or ``"0.5"``) is dimensionless. A Brian2
+        quantity (``15 * ms``) is checked and returned as it is.
     expected
         The dimension the value must have, given as a unit name (``"ms"``), a unit, or a
         Brian2 dimension. ``None`` accepts any dimension.
@@ -139,7 +140,11 @@ def parse_quantity(text: str | int | float, expected: str | Unit | Dimension | N
     """
     if isinstance(text, bool):
         raise UnitError(f"expected a number with a unit, got {text!r}")
-    if isinstance(text, (int, float)):
+    if isinstance(text, Quantity):  # a value given in Python, e.g. tau_m=15 * ms
+        if text.shape != ():
+            raise UnitError(f"expected a single value, got an array of shape {text.shape}")
+        value = text
+    elif isinstance(text, (int, float)):
         value = Quantity(float(text))
     elif isinstance(text, str):
         match = _VALUE_RE.match(text)

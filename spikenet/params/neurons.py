@@ -7,7 +7,19 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, quantity
+from ..schema import CheckFailed, choice, quantity
+
+INTEGRATORS = ("exponential_euler", "euler", "rk2", "rk4")
+"""Brian2 state updaters a conductance-based template may use."""
+
+
+def _check_reset_below_threshold(params) -> None:
+    if params.v_reset >= params.v_th:
+        raise CheckFailed(
+            "v_reset",
+            f"{params.v_reset} must be below v_th = {params.v_th}, or the neuron fires at every step",
+            related=("v_th",),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,13 +45,57 @@ class LIFParams:
     t_ref: Quantity = quantity("ms", "absolute refractory period", ge=0, default="0 ms")
 
     def check(self) -> None:
-        if self.v_reset >= self.v_th:
-            raise CheckFailed(
-                "v_reset",
-                f"{self.v_reset} must be below v_th = {self.v_th}, or the neuron fires at every step",
-                related=("v_th",),
-            )
+        _check_reset_below_threshold(self)
 
 
-NEURON_TEMPLATES: dict[str, type] = {cls.TEMPLATE: cls for cls in (LIFParams,)}
+@dataclass(frozen=True, kw_only=True)
+class LIFCondParams:
+    r"""Conductance-based LIF neuron with exponentially decaying synaptic conductances.
+
+    .. math::
+
+        \tau_m \frac{dv}{dt} = v_\mathrm{rest} - v + g_e (E_\mathrm{exc} - v) + g_i (E_\mathrm{inh} - v),
+        \qquad \tau_{ge} \frac{dg_e}{dt} = -g_e, \quad \tau_{gi} \frac{dg_i}{dt} = -g_i
+
+    The conductances ``ge`` and ``gi`` are dimensionless, in units of the leak conductance,
+    so a synaptic weight ``w`` is added to them directly (``ge += w``), as in Song et al.
+    (2000) and Diehl & Cook (2015).
+    """
+
+    TEMPLATE: ClassVar[str] = "lif_cond"
+
+    tau_m: Quantity = quantity("ms", "membrane time constant", gt=0)
+    v_rest: Quantity = quantity("mV", "resting (leak reversal) potential", ge=-200, le=100)
+    v_reset: Quantity = quantity("mV", "potential after a spike", ge=-200, le=100)
+    v_th: Quantity = quantity("mV", "firing threshold", ge=-200, le=100)
+    t_ref: Quantity = quantity("ms", "absolute refractory period", ge=0, default="0 ms")
+    e_exc: Quantity = quantity("mV", "excitatory reversal potential", ge=-200, le=100)
+    e_inh: Quantity = quantity("mV", "inhibitory reversal potential", ge=-200, le=100)
+    tau_ge: Quantity = quantity("ms", "decay time constant of the excitatory conductance", gt=0)
+    tau_gi: Quantity = quantity("ms", "decay time constant of the inhibitory conductance", gt=0)
+    method: str = choice("Brian2 integration method", INTEGRATORS, default="exponential_euler")
+
+    def check(self) -> None:
+        _check_reset_below_threshold(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LIFAdaptiveParams(LIFCondParams):
+    r"""Conductance-based LIF neuron with an adaptive threshold (Diehl & Cook 2015).
+
+    The neuron fires when :math:`v > v_\mathrm{th} + \theta - \theta_\mathrm{offset}`; each spike
+    raises :math:`\theta` by ``theta_plus`` and :math:`\theta` decays with ``tau_theta``.
+    :math:`\theta` starts at ``theta_init``.
+    """
+
+    TEMPLATE: ClassVar[str] = "lif_adaptive"
+
+    theta_plus: Quantity = quantity("mV", "threshold increase per spike", ge=0)
+    tau_theta: Quantity = quantity("ms", "decay time constant of the threshold increase", gt=0)
+    theta_init: Quantity = quantity("mV", "initial threshold increase", ge=-100, le=100, default="0 mV")
+    theta_offset: Quantity = quantity("mV", "constant subtracted from theta in the threshold", ge=-100, le=100,
+                                      default="0 mV")
+
+
+NEURON_TEMPLATES: dict[str, type] = {cls.TEMPLATE: cls for cls in (LIFParams, LIFCondParams, LIFAdaptiveParams)}
 """Every neuron template a card may name, by its registry name."""

@@ -1,0 +1,251 @@
+"""Learning rules as Brian2 ``Synapses`` with event-driven traces, built from validated parameters.
+
+Each rule is written as the change it asks for (``dw``); the device that stores the weight
+(:mod:`spikenet.memristive`) turns that request into the new weight, so any rule can run on
+any device card.
+
+>>> import brian2 as b2, spikenet as sn
+>>> inp = b2.PoissonGroup(100, 15 * b2.Hz)
+>>> out = sn.neuron_group("lif_adaptive", 10)
+>>> syn = sn.synapses(inp, out, rule="stdp_pair_nearest", device="ideal")
+>>> b2.Network(inp, out, syn).run(1 * b2.second)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from brian2 import Quantity, Synapses, second
+
+from . import memristive, schema
+from .catalog import load_card
+from .errors import CardError
+from .neurons import namespace_of
+from .params.plasticity import (
+    DiehlCookSTDPParams,
+    OjaParams,
+    PairSTDPParams,
+    QuerliozSTDPParams,
+    TripletSTDPParams,
+)
+
+__all__ = ["RuleCode", "rule_code", "rule_params", "device_params", "synapses"]
+
+
+@dataclass(frozen=True)
+class RuleCode:
+    """The Brian2 code of a learning rule on a given device."""
+
+    model: str
+    """Synaptic variables and traces (``w : 1`` and the rule's traces)."""
+    on_pre: str
+    """Statements at a presynaptic spike, after transmission (``ge_post += w``)."""
+    on_post: str
+    """Statements at a postsynaptic spike."""
+    spiking: bool = True
+    """False for rate-based rules, which have no spike-triggered updates."""
+
+
+def _trace_update(name: str, pairing: str) -> str:
+    """All-to-all: traces add up; nearest-spike: a spike resets its trace to 1."""
+    return f"{name} += 1" if pairing == "all_to_all" else f"{name} = 1"
+
+
+def _soft(params, direction: str) -> str:
+    """The factor that makes bounds soft (1 for hard bounds)."""
+    if getattr(params, "bounds", "hard") == "hard":
+        return "1"
+    if direction == "up":
+        return "(w_max - w) / (w_max - w_min)"
+    return "(w - w_min) / (w_max - w_min)"
+
+
+def _pair_stdp(p: PairSTDPParams, apply: Callable[[str], str]) -> RuleCode:
+    return RuleCode(
+        model="""
+        w : 1
+        dapre/dt = -apre / tau_plus : 1 (event-driven)
+        dapost/dt = -apost / tau_minus : 1 (event-driven)
+        """,
+        on_pre="\n".join([_trace_update("apre", p.pairing), apply(f"-a_minus * apost * {_soft(p, 'down')}")]),
+        on_post="\n".join([_trace_update("apost", p.pairing), apply(f"a_plus * apre * {_soft(p, 'up')}")]),
+    )
+
+
+def _triplet(p: TripletSTDPParams, apply: Callable[[str], str]) -> RuleCode:
+    # The weight update reads r2 / o2 before their own increment (Pfister & Gerstner 2006, eq. 3-4).
+    return RuleCode(
+        model="""
+        w : 1
+        dr1/dt = -r1 / tau_plus : 1 (event-driven)
+        dr2/dt = -r2 / tau_x : 1 (event-driven)
+        do1/dt = -o1 / tau_minus : 1 (event-driven)
+        do2/dt = -o2 / tau_y : 1 (event-driven)
+        """,
+        on_pre="\n".join([
+            apply(f"-o1 * (a2_minus + a3_minus * r2) * {_soft(p, 'down')}"),
+            _trace_update("r1", p.pairing),
+            _trace_update("r2", p.pairing),
+        ]),
+        on_post="\n".join([
+            apply(f"r1 * (a2_plus + a3_plus * o2) * {_soft(p, 'up')}"),
+            _trace_update("o1", p.pairing),
+            _trace_update("o2", p.pairing),
+        ]),
+    )
+
+
+def _diehl_cook(p: DiehlCookSTDPParams, apply: Callable[[str], str]) -> RuleCode:
+    up = "(w_max - w)**mu" if p.mu else "1"
+    down = "(w - w_min)**mu" if p.mu else "1"
+    return RuleCode(
+        model="""
+        w : 1
+        dpre/dt = -pre / tau_pre : 1 (event-driven)
+        dpost1/dt = -post1 / tau_post1 : 1 (event-driven)
+        dpost2/dt = -post2 / tau_post2 : 1 (event-driven)
+        """,
+        on_pre="\n".join(["pre = 1", apply(f"-nu_pre * post1 * {down}")]),
+        # post2 is read before it is reset: the authors' `post2before`.
+        on_post="\n".join([apply(f"nu_post * pre * post2 * {up}"), "post1 = 1", "post2 = 1"]),
+    )
+
+
+def _querlioz(p: QuerliozSTDPParams, apply: Callable[[str], str]) -> RuleCode:
+    return RuleCode(
+        model="""
+        w : 1
+        t_lastpre : second  # time of the last presynaptic spike
+        """,
+        on_pre="t_lastpre = t",
+        on_post="\n".join([
+            "ltp = int(t - t_lastpre <= t_ltp)",
+            apply(
+                "ltp * alpha_plus * exp(-beta_plus * (w - w_min) / (w_max - w_min))"
+                " - (1 - ltp) * alpha_minus * exp(-beta_minus * (w_max - w) / (w_max - w_min))"
+            ),
+        ]),
+    )
+
+
+def _oja(p: OjaParams, apply: Callable[[str], str]) -> RuleCode:
+    return RuleCode(
+        model="""
+        w : 1
+        y_post = w * x_pre : 1 (summed)
+        dw/dt = eta * y_post * (x_pre - y_post * w) : 1 (clock-driven)
+        """,
+        on_pre="",
+        on_post="",
+        spiking=False,
+    )
+
+
+_RULES: dict[type, Callable[[Any, Callable[[str], str]], RuleCode]] = {
+    PairSTDPParams: _pair_stdp,
+    TripletSTDPParams: _triplet,
+    DiehlCookSTDPParams: _diehl_cook,
+    QuerliozSTDPParams: _querlioz,
+    OjaParams: _oja,
+}
+
+
+def rule_code(rule: Any, device: Any) -> RuleCode:
+    """The Brian2 code of learning rule ``rule`` (parameters) storing weights in ``device``."""
+    return _RULES[type(rule)](rule, lambda dw: memristive.brian2_update(device, dw))
+
+
+def rule_params(rule: str | Any, *, catalog: str | None = None, **overrides: Any) -> Any:
+    """The learning-rule parameters of a model card, with keyword overrides checked like card values."""
+    if isinstance(rule, str):
+        card = load_card(rule, "models", catalog=catalog)
+        if "plasticity" not in card:
+            raise CardError(f"{card.path}: model card {rule!r} has no [plasticity] section")
+        params = card["plasticity"]
+    else:
+        params = rule
+    if not overrides:
+        return params
+    mapping = {**schema.to_mapping(params), **overrides}
+    return schema.build(type(params), mapping, section="plasticity", origin=lambda key: "keyword arguments")
+
+
+def device_params(device: str | Any, *, catalog: str | None = None) -> Any:
+    """The device parameters of a device card (or the parameters themselves)."""
+    if isinstance(device, str):
+        return load_card(device, "devices", catalog=catalog)["device"]
+    return device
+
+
+def synapses(
+    pre,
+    post,
+    rule: str | Any,
+    *,
+    device: str | Any = "ideal",
+    target: str | None = "ge",
+    connect: bool | str = True,
+    w_init: float | str = "rand() * w_max",
+    delay: Quantity | None = None,
+    dt: Quantity | None = None,
+    name: str | None = None,
+    catalog: str | None = None,
+    **overrides: Any,
+) -> Synapses:
+    """Plastic Brian2 ``Synapses`` from ``pre`` to ``post`` that learn by ``rule`` on ``device``.
+
+    Parameters
+    ----------
+    pre, post
+        Brian2 groups. For spiking rules, a presynaptic spike adds ``w`` to ``target`` of the
+        postsynaptic neuron. For the rate-based ``oja`` rule, ``pre`` must have a variable
+        ``x`` and ``post`` a variable ``y``, which the synapses set to ``sum(w * x)``.
+    rule
+        A model card with a ``[plasticity]`` section (``"stdp_pair_nearest"``,
+        ``"triplet_visual_all"``, ``"stdp_diehl_cook"``, ...) or rule parameters.
+    device
+        A device card (``"ideal"``) or device parameters: what stores the weights.
+    target
+        Postsynaptic variable (dimensionless) that a spike increases by ``w``; ``None`` for no
+        transmission (plasticity protocols driven by imposed spikes).
+    connect
+        ``True`` for all-to-all, a Brian2 condition string (``"i == j"``), or ``False`` to call
+        ``connect`` yourself.
+    w_init
+        Initial weights: a number or a Brian2 expression (``"rand() * w_max"``).
+    delay
+        Synaptic delay of the presynaptic pathway.
+    overrides
+        Rule parameters with units, checked like card values (``tau_plus=15 * ms``).
+    """
+    params = rule_params(rule, catalog=catalog, **overrides)
+    device = device_params(device, catalog=catalog)
+    code = rule_code(params, device)
+    on_pre = code.on_pre
+    if code.spiking and target is not None:
+        if target not in post.variables:
+            raise CardError(
+                f"target {target!r}: the postsynaptic group {post.name} has no such variable; "
+                f"it has {', '.join(sorted(v for v in post.variables if not v.startswith('_')))} "
+                "(use target=None for no transmission)"
+            )
+        on_pre = f"{target}_post += w\n{on_pre}"
+    namespace = {**namespace_of(params), **namespace_of(device)}
+    kwargs: dict[str, Any] = dict(model=code.model, namespace=namespace, dt=dt, name=name or f"{type(params).RULE}*")
+    if code.spiking:
+        kwargs.update(on_pre=on_pre, on_post=code.on_post or None, method="exact")
+        if delay is not None:
+            kwargs["delay"] = delay
+    else:
+        kwargs.update(method="euler")
+    syn = Synapses(pre, post, **kwargs)
+    if connect is not False:
+        if connect is True:
+            syn.connect()
+        else:
+            syn.connect(condition=connect)
+        syn.w = w_init
+        if isinstance(params, QuerliozSTDPParams):
+            syn.t_lastpre = -1e9 * second  # "never": no pre spike counts as recent at the start
+    return syn
