@@ -132,7 +132,6 @@ def _querlioz(p: QuerliozSTDPParams, apply: Callable[[str], str]) -> RuleCode:
 def _oja(p: OjaParams, apply: Callable[[str], str]) -> RuleCode:
     return RuleCode(
         model="""
-        w : 1
         y_post = w * x_pre : 1 (summed)
         dw/dt = eta * y_post * (x_pre - y_post * w) : 1 (clock-driven)
         """,

@@ -37,6 +37,8 @@ __all__ = [
     "choice",
     "text",
     "flag",
+    "quantities",
+    "numbers",
     "build",
     "to_mapping",
     "describe",
@@ -62,7 +64,8 @@ class Spec:
     """What a field accepts. Stored in ``dataclasses.field(metadata={"spec": ...})``."""
 
     kind: str
-    """One of ``quantity``, ``number``, ``integer``, ``choice``, ``text``, ``flag``."""
+    """One of ``quantity``, ``number``, ``integer``, ``choice``, ``text``, ``flag``, and the
+    lists ``quantities`` and ``numbers``."""
     doc: str
     """One line: what the value means."""
     unit: str | None = None
@@ -86,13 +89,15 @@ class Spec:
             return "true or false"
         what = {
             "quantity": f"a value in {self.unit} (e.g. '1 {self.unit}')",
+            "quantities": f"a list of values in {self.unit} (e.g. ['1 {self.unit}', '2 {self.unit}'])",
             "number": "a number",
+            "numbers": "a list of numbers",
             "integer": "an integer",
         }[self.kind]
         return f"{what}{self._range_text()}"
 
     def _range_text(self) -> str:
-        unit = f" {self.unit}" if self.kind == "quantity" else ""
+        unit = f" {self.unit}" if self.kind in ("quantity", "quantities") else ""
         parts = []
         if self.lower is not None:
             parts.append(f"{'>=' if self.lower_inclusive else '>'} {_num(self.lower)}{unit}")
@@ -151,6 +156,16 @@ def quantity(unit: str, doc: str, *, default: Any = MISSING, ge=None, gt=None, l
     return _field(spec, default)
 
 
+def quantities(unit: str, doc: str, *, ge=None, gt=None, le=None, lt=None) -> Any:
+    """A non-empty list of dimensional values, e.g. ``["0.1 Hz", "10 Hz"]``; a tuple of quantities."""
+    return _field(Spec("quantities", doc, unit=unit, **_bounds(ge, gt, le, lt)), MISSING)
+
+
+def numbers(doc: str, *, ge=None, gt=None, le=None, lt=None) -> Any:
+    """A non-empty list of dimensionless numbers; a tuple of floats."""
+    return _field(Spec("numbers", doc, **_bounds(ge, gt, le, lt)), MISSING)
+
+
 def number(doc: str, *, default: Any = MISSING, ge=None, gt=None, le=None, lt=None) -> Any:
     """A dimensionless real number."""
     return _field(Spec("number", doc, **_bounds(ge, gt, le, lt)), default)
@@ -182,6 +197,17 @@ def spec_of(f: dataclasses.Field) -> Spec:
 
 def _convert(spec: Spec, value: Any) -> Any:
     """Convert one TOML value according to its spec; raise ValueError with the problem."""
+    if spec.kind in ("quantities", "numbers"):
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"expected {spec.allowed()}")
+        item = dataclasses.replace(spec, kind=spec.kind[:-1] if spec.kind == "numbers" else "quantity")
+        converted = []
+        for index, element in enumerate(value):
+            try:
+                converted.append(_convert(item, element))
+            except ValueError as exc:
+                raise ValueError(f"item {index}: {exc}") from None
+        return tuple(converted)
     if spec.kind == "quantity":
         try:
             q = parse_quantity(value, spec.unit)
@@ -285,6 +311,10 @@ def to_mapping(obj: Any) -> dict[str, Any]:
         value = getattr(obj, f.name)
         if spec.kind == "quantity":
             out[f.name] = format_quantity(value, spec.unit)
+        elif spec.kind == "quantities":
+            out[f.name] = [format_quantity(v, spec.unit) for v in value]
+        elif spec.kind == "numbers":
+            out[f.name] = list(value)
         else:
             out[f.name] = value
     return out

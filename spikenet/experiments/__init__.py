@@ -25,12 +25,16 @@ from ..catalog import Card, card_to_toml, load_card
 from ..engine import seed_everything
 from ..errors import CardError
 from ..runs import RunDir, atomic_write_json, atomic_write_text, create_run_dir, open_run_dir
-from . import lif_fi_curve
+from . import hebb_oja, lif_fi_curve, song2000_bimodal, stdp_window, triplet_frequency
 
 __all__ = ["RUNNERS", "run_experiment", "redraw"]
 
 RUNNERS: dict[str, ModuleType] = {
     "lif_fi_curve": lif_fi_curve,
+    "stdp_window": stdp_window,
+    "triplet_frequency": triplet_frequency,
+    "song2000_bimodal": song2000_bimodal,
+    "hebb_oja": hebb_oja,
 }
 """Every experiment kind, by the registry name an experiment card gives in ``experiment.kind``."""
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, integer, number, quantity, text
+from ..schema import CheckFailed, integer, number, numbers, quantities, quantity, text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +48,115 @@ class LIFFICurveProtocol:
             raise CheckFailed("duration", "must be at least 10 time steps (dt)", related=("dt",))
 
 
-PROTOCOLS: dict[str, type] = {cls.KIND: cls for cls in (LIFFICurveProtocol,)}
+@dataclass(frozen=True, kw_only=True)
+class StdpWindowProtocol:
+    """The pairing protocol of Bi & Poo (1998): pre/post pairs at a fixed interval, repeated.
+
+    One synapse per timing difference ``t_post - t_pre``, all simulated together; pairs are
+    repeated ``n_pairings`` times at ``pairing_rate``. The weight change per pairing is fitted
+    with ``a_plus exp(-dt / tau_plus)`` (dt > 0) and ``-a_minus exp(dt / tau_minus)`` (dt < 0).
+    """
+
+    KIND: ClassVar[str] = "stdp_window"
+
+    delta_min: Quantity = quantity("ms", "most negative timing difference t_post - t_pre", ge=-1000, lt=0)
+    delta_max: Quantity = quantity("ms", "most positive timing difference", gt=0, le=1000)
+    n_deltas: int = integer("number of timing differences, evenly spaced", ge=4, le=10_000)
+    n_pairings: int = integer("pairings per timing difference", ge=1, le=10_000)
+    pairing_rate: Quantity = quantity("Hz", "repetition rate of the pairings", gt=0, le=100)
+    w_init: float = number("initial weight (in the rule's units)")
+    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+
+    def check(self) -> None:
+        if 1 / self.pairing_rate <= max(-self.delta_min, self.delta_max):
+            raise CheckFailed("pairing_rate", "pairings overlap: 1 / pairing_rate must exceed every |dt|",
+                              related=("delta_min", "delta_max"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TripletFrequencyProtocol:
+    """Pairing-frequency dependence (Sjostrom et al. 2001), as fitted by Pfister & Gerstner (2006).
+
+    ``n_pairings`` pairs with ``t_post - t_pre = +delta`` and, separately, ``-delta``, at each
+    frequency; the weight change relative to ``w = 1`` (no bounds reached) is compared with the
+    published data. The pair rule's amplitudes are fitted to the same data by least squares.
+    """
+
+    KIND: ClassVar[str] = "triplet_frequency"
+
+    frequencies: tuple = quantities("Hz", "pairing frequencies", gt=0, le=1000)
+    delta: Quantity = quantity("ms", "|t_post - t_pre| of each pair", gt=0, le=100)
+    n_pairings: int = integer("pairs per condition", ge=1, le=10_000)
+    dt: Quantity = quantity("ms", "integration time step; delta and every period must be multiples of it",
+                            gt=0, le=10)
+    data_plus: tuple = numbers("published relative weight change for +delta pairings, one per frequency")
+    data_plus_sem: tuple = numbers("its standard error", ge=0)
+    data_minus: tuple = numbers("published relative weight change for -delta pairings, one per frequency")
+    data_minus_sem: tuple = numbers("its standard error", ge=0)
+
+    def check(self) -> None:
+        for key in ("data_plus", "data_plus_sem", "data_minus", "data_minus_sem"):
+            if len(getattr(self, key)) != len(self.frequencies):
+                raise CheckFailed(key, f"needs one value per frequency ({len(self.frequencies)})",
+                                  related=("frequencies",))
+        for what, interval in [("delta", self.delta)] + [(f"1 / {f}", 1 / f) for f in self.frequencies]:
+            steps = float(interval / self.dt)
+            if abs(steps - round(steps)) > 1e-6:
+                raise CheckFailed("dt", f"{what} = {interval} is not a whole number of steps: spike times would "
+                                  "be rounded and the timing differences changed", related=("delta", "frequencies"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SongBimodalProtocol:
+    """Song, Miller & Abbott (2000): one neuron, many Poisson inputs through STDP synapses."""
+
+    KIND: ClassVar[str] = "song2000_bimodal"
+
+    n_inputs: int = integer("number of Poisson inputs", ge=1, le=1_000_000)
+    input_rate: Quantity = quantity("Hz", "rate of each input", gt=0, le=1000)
+    duration: Quantity = quantity("s", "simulated time", gt=0)
+    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    record_every: Quantity = quantity("s", "interval between weight snapshots", gt=0)
+    near_bound: float = number("a weight counts as near a bound within this fraction of w_max", gt=0, lt=0.5,
+                               default=0.1)
+    rate_window: Quantity = quantity("s", "the output rate is measured over this last part of the run", gt=0)
+
+    def check(self) -> None:
+        if self.rate_window > self.duration:
+            raise CheckFailed("rate_window", "must not exceed duration", related=("duration",))
+        if self.record_every > self.duration:
+            raise CheckFailed("record_every", "must not exceed duration", related=("duration",))
+
+
+@dataclass(frozen=True, kw_only=True)
+class HebbOjaProtocol:
+    """Oja's rule on zero-mean Gaussian inputs with one leading principal component.
+
+    Inputs have covariance ``C = other_variance I + (leading_variance - other_variance) u u^T``
+    with a random unit vector ``u`` (the first principal component); a new sample is drawn every
+    ``sample_every``.
+    """
+
+    KIND: ClassVar[str] = "hebb_oja"
+
+    n_inputs: int = integer("number of inputs", ge=2, le=10_000)
+    leading_variance: float = number("variance along the first principal component", gt=0)
+    other_variance: float = number("variance along every other direction", gt=0)
+    duration: Quantity = quantity("s", "simulated time", gt=0)
+    sample_every: Quantity = quantity("ms", "how long each input sample is held", gt=0)
+    dt: Quantity = quantity("ms", "integration time step", gt=0, le=10)
+    w_init_scale: float = number("initial weights are uniform in [0, w_init_scale)", gt=0, default=0.1)
+
+    def check(self) -> None:
+        if self.other_variance >= self.leading_variance:
+            raise CheckFailed("leading_variance", "must exceed other_variance, or there is no leading component",
+                              related=("other_variance",))
+
+
+PROTOCOLS: dict[str, type] = {
+    cls.KIND: cls
+    for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol, HebbOjaProtocol)
+}
 """Every experiment kind, by registry name, with the protocol section it takes."""
 
 
