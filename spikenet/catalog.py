@@ -42,6 +42,7 @@ __all__ = [
     "find_card",
     "list_cards",
     "load_card",
+    "section_params",
     "parse_override",
     "card_to_toml",
 ]
@@ -522,6 +523,41 @@ def load_card(
     meta = _build_meta(raw, kind, expect_name)
     sections, expected = _build_sections(raw, kind)
     return Card(kind, meta, sections, path, expected, smoke)
+
+
+def section_params(
+    source: str | Any,
+    section: str,
+    *,
+    kind: str = "models",
+    catalog: str | os.PathLike | None = None,
+    **overrides: Any,
+) -> Any:
+    """The typed parameters of one section of a card, with keyword overrides checked like card values.
+
+    Parameters
+    ----------
+    source
+        A card name (``"lif_adaptive"``) or parameters already loaded (returned as they are,
+        or rebuilt with the overrides).
+    section
+        ``"neuron"``, ``"plasticity"``, ``"device"``, ...
+    kind
+        The kind of card ``source`` names.
+    overrides
+        Values in Python (``tau_m=15 * ms``) or as in a card (``tau_m="15 ms"``).
+    """
+    if isinstance(source, str):
+        card = load_card(source, kind, catalog=catalog)
+        if section not in card:
+            raise CardError(f"{card.path}: {kind[:-1]} card {source!r} has no [{section}] section")
+        params = card[section]
+    else:
+        params = source
+    if not overrides:
+        return params
+    mapping = {**schema.to_mapping(params), **overrides}
+    return schema.build(type(params), mapping, section=section, origin=lambda key: "keyword arguments")
 
 
 def guess_kind(path: str | os.PathLike) -> str:

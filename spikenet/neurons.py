@@ -16,9 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from brian2 import Equations, NeuronGroup, Quantity, amp, check_units, second, volt
 
-from . import schema
-from .catalog import load_card
-from .errors import CardError
+from .catalog import section_params
 from .params.neurons import LIFAdaptiveParams, LIFCondParams, LIFParams
 
 __all__ = [
@@ -96,17 +94,7 @@ def neuron_params(model: str | Any, *, catalog: str | None = None, **overrides: 
         Values with units (``tau_m=15 * ms`` or ``tau_m="15 ms"``); an unknown name, a wrong unit
         or an out-of-range value raises :class:`~spikenet.errors.CardError`.
     """
-    if isinstance(model, str):
-        card = load_card(model, "models", catalog=catalog)
-        if "neuron" not in card:
-            raise CardError(f"{card.path}: model card {model!r} has no [neuron] section")
-        params = card["neuron"]
-    else:
-        params = model
-    if not overrides:
-        return params
-    mapping = {**schema.to_mapping(params), **overrides}
-    return schema.build(type(params), mapping, section="neuron", origin=lambda key: "keyword arguments")
+    return section_params(model, "neuron", catalog=catalog, **overrides)
 
 
 def neuron_group(

@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 from brian2 import Quantity, Synapses, second
 
-from . import memristive, schema
-from .catalog import load_card
+from . import memristive
+from .catalog import section_params
 from .errors import CardError
 from .neurons import namespace_of
 from .params.plasticity import (
@@ -157,24 +157,12 @@ def rule_code(rule: Any, device: Any) -> RuleCode:
 
 def rule_params(rule: str | Any, *, catalog: str | None = None, **overrides: Any) -> Any:
     """The learning-rule parameters of a model card, with keyword overrides checked like card values."""
-    if isinstance(rule, str):
-        card = load_card(rule, "models", catalog=catalog)
-        if "plasticity" not in card:
-            raise CardError(f"{card.path}: model card {rule!r} has no [plasticity] section")
-        params = card["plasticity"]
-    else:
-        params = rule
-    if not overrides:
-        return params
-    mapping = {**schema.to_mapping(params), **overrides}
-    return schema.build(type(params), mapping, section="plasticity", origin=lambda key: "keyword arguments")
+    return section_params(rule, "plasticity", catalog=catalog, **overrides)
 
 
 def device_params(device: str | Any, *, catalog: str | None = None) -> Any:
     """The device parameters of a device card (or the parameters themselves)."""
-    if isinstance(device, str):
-        return load_card(device, "devices", catalog=catalog)["device"]
-    return device
+    return section_params(device, "device", kind="devices", catalog=catalog)
 
 
 def synapses(

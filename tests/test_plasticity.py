@@ -137,3 +137,42 @@ def b2_mV():
     from brian2 import mV
 
     return mV
+
+
+@pytest.mark.parametrize("name", [info.name for info in sn.list_cards("models")])
+def test_every_model_card_builds_and_runs(name):
+    import brian2 as b2
+
+    card = sn.load_card(name, "models")
+    objects = []
+    if "neuron" in card:
+        group = sn.neuron_group(name, 3, dt=DT)
+        objects.append(group)
+        assert np.all(group.v[:] == card["neuron"].v_rest)
+    if "plasticity" in card:
+        if card["plasticity"].RULE == "oja":
+            pre, post = b2.NeuronGroup(4, "x : 1", dt=DT), b2.NeuronGroup(1, "y : 1", dt=DT)
+            pre.x = "rand()"
+            syn = sn.synapses(pre, post, name, w_init="0.1 * rand()", dt=DT)
+        else:
+            pre, post = b2.PoissonGroup(4, 50 * b2.Hz, dt=DT), b2.PoissonGroup(2, 50 * b2.Hz, dt=DT)
+            syn = sn.synapses(pre, post, name, target=None, dt=DT)
+        objects += [pre, post, syn]
+    b2.Network(*objects).run(20 * ms, namespace={})
+
+
+def test_adaptive_threshold_rises_by_theta_plus_per_spike():
+    import brian2 as b2
+
+    group = sn.neuron_group("lif_adaptive", 2, dt=DT)
+    drive = b2.PoissonGroup(2, 2000 * b2.Hz, dt=DT)
+    syn = b2.Synapses(drive, group, on_pre="ge_post += 0.5", dt=DT)
+    syn.connect(j="i")
+    spikes = b2.SpikeMonitor(group)
+    b2.Network(group, drive, syn, spikes).run(300 * ms, namespace={})
+    p = sn.neuron_params("lif_adaptive")
+    counts = np.asarray(spikes.count[:])
+    assert counts.min() > 5
+    # tau_theta = 1e7 ms: decay over 0.3 s changes theta by 0.3 / 1e4 = 3e-5 of itself.
+    np.testing.assert_allclose(np.asarray(group.theta[:] / b2.mV), float(p.theta_init / b2.mV) + counts * 0.05,
+                               rtol=1e-4)
