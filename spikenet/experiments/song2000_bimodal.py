@@ -22,7 +22,20 @@ from ..plasticity import synapses
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
 
-METRICS = ("fraction_near_bounds", "fraction_near_upper", "output_rate_hz", "mean_weight_fraction")
+METRICS = ("fraction_near_bounds", "fraction_near_upper", "bimodality", "output_rate_hz", "mean_weight_fraction")
+
+
+def bimodality(w_fraction: np.ndarray, near: float) -> float:
+    """How much denser the weights are at each bound than in the middle of the range.
+
+    ``min(density within near of 0, density within near of 1) / density in [0.25, 0.75]``
+    (densities per unit of w / w_max): 1 for a uniform distribution, above 1 when both bounds
+    hold a mode.
+    """
+    low = np.mean(w_fraction <= near) / near
+    high = np.mean(w_fraction >= 1 - near) / near
+    middle = np.mean((w_fraction >= 0.25) & (w_fraction <= 0.75)) / 0.5
+    return float(min(low, high) / middle) if middle > 0 else float("inf")
 FIGURE = "song2000_bimodal"
 
 
@@ -61,6 +74,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
     return {
         "fraction_near_bounds": float(np.mean((w <= near) | (w >= 1 - near))),
         "fraction_near_upper": float(np.mean(w >= 1 - near)),
+        "bimodality": bimodality(w, near),
         "output_rate_hz": rate,
         "mean_weight_fraction": float(w.mean()),
     }
@@ -79,7 +93,8 @@ def draw(run: RunDir) -> list[Path]:
         a.set_xlabel("final weight / w_max")
         a.set_ylabel("synapses")
         a.set_title(f"Song, Miller & Abbott (2000): {100 * m['fraction_near_bounds']:.0f} % of weights within "
-                    f"10 % of a bound, {100 * m['fraction_near_upper']:.0f} % near w_max")
+                    f"10 % of a bound ({100 * m['fraction_near_upper']:.0f} % near w_max);\n"
+                    f"each bound {m.get('bimodality', float('nan')):.1f} x denser than the middle", fontsize=9)
         b.plot(hist_t["t_s"], hist_t["mean_w_fraction"], label="mean weight / w_max")
         b.plot(hist_t["t_s"], hist_t["fraction_near_bounds"], label="fraction near a bound")
         b.set_ylim(0, 1)
