@@ -76,3 +76,16 @@ def copy_of(tmp_path):
         return dst
 
     return copy
+
+
+def pytest_configure(config):
+    """Brian2's code-generation target for the tests: $SPIKENET_TEST_TARGET, by default ``numpy``.
+
+    On a fresh machine, compiling every test's code with Cython takes most of ten minutes; the
+    numpy target compiles nothing and gives the same numbers. One test
+    (test_cli.py::test_compiled_target_gives_the_same_result) runs the default compiled target
+    in a subprocess and compares.
+    """
+    from brian2 import prefs
+
+    prefs.codegen.target = os.environ.get("SPIKENET_TEST_TARGET", "numpy")

@@ -149,3 +149,21 @@ def test_ctrl_c_exits_130_and_marks_the_run_interrupted(cli, tmp_path, monkeypat
     assert info["status"] == "interrupted"
     assert tomllib.loads((out / "card.toml").read_text())["meta"]["name"] == "lif_fi_curve"
     assert not (out / "metrics.json").exists()
+
+
+def test_compiled_target_gives_the_same_result(cli, tmp_path):
+    """The tests run Brian2's numpy target; a real run uses the compiled (Cython) default."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "SPIKENET_TEST_TARGET"}
+    compiled = tmp_path / "compiled"
+    code = ("from brian2 import prefs; prefs.codegen.target = 'cython'; "
+            "from spikenet.cli import main; import sys; "
+            f"sys.exit(main(['run', 'lif_fi_curve', '--smoke', '--no-progress', '--out', {str(compiled)!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert cli("run", "lif_fi_curve", "--smoke", "--no-progress", "--out", tmp_path / "numpy")[0] == 0
+    a = json.loads((compiled / "metrics.json").read_text())
+    b = json.loads((tmp_path / "numpy" / "metrics.json").read_text())
+    for key in ("max_rel_error", "mean_rel_error", "n_compared", "max_rate_Hz"):
+        assert a[key] == pytest.approx(b[key], rel=1e-9), key
