@@ -13,9 +13,11 @@ any device card.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
 from brian2 import Quantity, Synapses, second
 
 from . import memristive
@@ -152,7 +154,9 @@ _RULES: dict[type, Callable[[Any, Callable[[str], str]], RuleCode]] = {
 
 def rule_code(rule: Any, device: Any) -> RuleCode:
     """The Brian2 code of learning rule ``rule`` (parameters) storing weights in ``device``."""
-    return _RULES[type(rule)](rule, lambda dw: memristive.brian2_update(device, dw))
+    code = memristive.brian2_device(device)
+    rc = _RULES[type(rule)](rule, code.update)
+    return dataclasses.replace(rc, model=rc.model + code.model)
 
 
 def rule_params(rule: str | Any, *, catalog: str | None = None, **overrides: Any) -> Any:
@@ -178,6 +182,7 @@ def synapses(
     dt: Quantity | None = None,
     name: str | None = None,
     catalog: str | None = None,
+    rng: np.random.Generator | None = None,
     **overrides: Any,
 ) -> Synapses:
     """Plastic Brian2 ``Synapses`` from ``pre`` to ``post`` that learn by ``rule`` on ``device``.
@@ -203,12 +208,18 @@ def synapses(
         Initial weights: a number or a Brian2 expression (``"rand() * w_max"``).
     delay
         Synaptic delay of the presynaptic pathway.
+    rng
+        Generator for the devices' initial state (stuck faults, spread); by default one drawn
+        from NumPy's global generator, which :func:`spikenet.engine.seed_everything` seeds.
     overrides
         Rule parameters with units, checked like card values (``tau_plus=15 * ms``).
     """
     params = rule_params(rule, catalog=catalog, **overrides)
     device = device_params(device, catalog=catalog)
+    dev = memristive.brian2_device(device)
     code = rule_code(params, device)
+    if not code.spiking and dev.multiplicity != 1 or not code.spiking and dev.model:
+        raise CardError(f"the rate-based rule {type(params).RULE!r} runs on the ideal device only")
     on_pre = code.on_pre
     if code.spiking and target is not None:
         if target not in post.variables:
@@ -217,8 +228,9 @@ def synapses(
                 f"it has {', '.join(sorted(v for v in post.variables if not v.startswith('_')))} "
                 "(use target=None for no transmission)"
             )
-        on_pre = f"{target}_post += w\n{on_pre}"
-    namespace = {**namespace_of(params), **namespace_of(device)}
+        share = "" if dev.multiplicity == 1 else f" / {dev.multiplicity}"
+        on_pre = f"{target}_post += {dev.read}{share}\n{on_pre}"
+    namespace = {**namespace_of(params), **memristive.device_namespace(device)}
     kwargs: dict[str, Any] = dict(model=code.model, namespace=namespace, dt=dt, name=name or f"{type(params).RULE}*")
     if code.spiking:
         kwargs.update(on_pre=on_pre, on_post=code.on_post or None, method="exact")
@@ -228,11 +240,10 @@ def synapses(
         kwargs.update(method="euler")
     syn = Synapses(pre, post, **kwargs)
     if connect is not False:
-        if connect is True:
-            syn.connect()
-        else:
-            syn.connect(condition=connect)
+        condition = None if connect is True else connect
+        syn.connect(condition=condition, n=dev.multiplicity)
         syn.w = w_init
         if isinstance(params, QuerliozSTDPParams):
             syn.t_lastpre = -1e9 * second  # "never": no pre spike counts as recent at the start
+        dev.initialise(syn, rng if rng is not None else np.random.default_rng(np.random.randint(2**31 - 1)))
     return syn

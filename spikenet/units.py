@@ -61,6 +61,8 @@ def _unit_table() -> dict[str, Unit]:
     table.setdefault("s", _allunits.second)
     for prefix in ("", "k", "M", "G"):
         table.setdefault(f"{prefix}Ohm", table[f"{prefix}ohm"])
+    for prefix in ("", "m", "u", "n", "p", "f"):
+        table.setdefault(f"{prefix}J", table[f"{prefix}joule"])
     return table
 
 

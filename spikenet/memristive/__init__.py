@@ -1,0 +1,13 @@
+"""Memristive device models that store synaptic weights ("device" alone means Brian2's
+code-generation target, hence the name).
+
+* :class:`DeviceArray` (NumPy): many devices of one card, vectorised: pulses, rule requests,
+  read with noise and drift, write-verify programming. For figures, references and tests.
+* :func:`brian2_device`: the same model as Brian2 synapse code, which
+  :func:`spikenet.plasticity.synapses` puts under any learning rule.
+"""
+
+from .brian2_code import Brian2Device, brian2_device, device_namespace
+from .numpy_models import DeviceArray, exp_curve_step, pulses_per_range
+
+__all__ = ["DeviceArray", "Brian2Device", "brian2_device", "device_namespace", "exp_curve_step", "pulses_per_range"]

@@ -1,0 +1,185 @@
+"""Device models as Brian2 synapse code: what a learning rule's weight change does to a device.
+
+A rule asks for ``dw`` (a code expression, in the rule's weight units). The device code turns it
+into pulses and a new normalised conductance ``x``, and keeps the rule's weight ``w`` equal to
+``w_min + (w_max - w_min) * x`` so that rules with weight dependence read the stored value.
+Transmission reads the device (read noise, drift) through :attr:`Brian2Device.read`.
+
+The same equations in NumPy: :mod:`spikenet.memristive.numpy_models` (the tests compare them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ..params.devices import (
+    IdealDeviceParams,
+    LinearDeviceParams,
+    PCM2DeviceParams,
+    PCMDeviceParams,
+    SoftBoundDeviceParams,
+    _BinaryDeviceParams,
+)
+from .numpy_models import DeviceArray
+
+__all__ = ["Brian2Device", "brian2_device"]
+
+_STATE = """
+x : 1  # normalised conductance of the device
+stuck : 1  # 0 free, -1 stuck at g_min, +1 stuck at g_max
+dscale : 1  # device-to-device factor of its step size or curve shape
+nu_dev : 1  # its drift exponent
+t_prog : second  # when it was last programmed
+pulses_ltp : 1  # potentiating pulses received (for energy estimates)
+pulses_ltd : 1  # depressing pulses received
+"""
+
+_PULSES = """
+dw_req = {dw}
+up_pulse = int(dw_req > 0)
+wanted = abs(dw_req) / (w_max - w_min) * ({per_range})
+n_pulse = floor(wanted) + int(rand() < wanted - floor(wanted))
+free = int(stuck == 0) * int(n_pulse > 0)
+"""
+
+_COMMIT = """
+x = x + free * (x_new - x)
+t_prog = t_prog + free * (t - t_prog)
+pulses_ltp += up_pulse * n_pulse
+pulses_ltd += (1 - up_pulse) * n_pulse
+w = w_min + (w_max - w_min) * x
+"""
+
+_EXP_CURVE = "(bcurve_{k} - (bcurve_{k} - {x}) * exp(-({sign}n_pulse) / acurve_{k}))"
+
+
+@dataclass(frozen=True)
+class Brian2Device:
+    """A device model's Brian2 code and how to initialise its per-synapse state."""
+
+    model: str
+    """Extra synaptic variables."""
+    update: Callable[[str], str]
+    """Statements that apply a requested change (a code expression) and set ``w``."""
+    read: str
+    """Expression of the weight a presynaptic spike transmits."""
+    multiplicity: int
+    """Brian2 synapses per connection (devices in parallel); each transmits ``read / multiplicity``."""
+    initialise: Callable[[Any, np.random.Generator], None]
+    """Samples each device's state (stuck, spread, drift) and programs ``x`` from ``w``."""
+
+
+def _curve(k: str, levels: str, a: str) -> str:
+    """Temporaries ``acurve_k`` (A, in pulses) and ``bcurve_k`` of NeuroSim's curve for one branch."""
+    return f"acurve_{k} = {a} * {levels} * dscale\nbcurve_{k} = 1 / (1 - exp(-{levels} / acurve_{k}))\n"
+
+
+def _linear(p: LinearDeviceParams):
+    body = ("x_new = clip(x + (2 * up_pulse - 1) * n_pulse * dscale / (levels - 1)"
+            " + c2c_std * sqrt(n_pulse) * randn(), 0, 1)")
+    return "(levels - 1)", body, ""
+
+
+def _soft_bound(p: SoftBoundDeviceParams):
+    body = (_curve("up", "levels_ltp", "a_ltp") + _curve("dn", "levels_ltd", "a_ltd")
+            + "x_new = clip(up_pulse * " + _EXP_CURVE.format(k="up", x="x", sign="")
+            + " + (1 - up_pulse) * " + _EXP_CURVE.format(k="dn", x="x", sign="-")
+            + " + c2c_std * sqrt(n_pulse) * randn(), 0, 1)")
+    return "(up_pulse * levels_ltp + (1 - up_pulse) * levels_ltd)", body, ""
+
+
+def _pcm(p: PCMDeviceParams):
+    body = (_curve("set", "levels_set", "a_set")
+            + "x_new = clip(up_pulse * (" + _EXP_CURVE.format(k="set", x="x", sign="")
+            + " + c2c_std * sqrt(n_pulse) * randn()) + (1 - up_pulse) * abs(c2c_std * randn()), 0, 1)")
+    return "(up_pulse * levels_set + (1 - up_pulse))", body, ""
+
+
+def _pcm_2pcm(p: PCM2DeviceParams):
+    body = (_curve("set", "levels_set", "a_set")
+            + "xp_new = clip(xp + up_pulse * (" + _EXP_CURVE.format(k="set", x="xp", sign="")
+            + " - xp + c2c_std * sqrt(n_pulse) * randn()), 0, 1)\n"
+            + "xm_new = clip(xm + (1 - up_pulse) * (" + _EXP_CURVE.format(k="set", x="xm", sign="")
+            + " - xm + c2c_std * sqrt(n_pulse) * randn()), 0, 1)\n"
+            + """refresh = int((xp_new > refresh_threshold) or (xm_new > refresh_threshold))
+d_pair = xp_new - xm_new
+write_noise = c2c_std * randn()
+xp_new = xp_new + refresh * (clip(d_pair + write_noise, 0, 1) * int(d_pair > 0) - xp_new)
+xm_new = xm_new + refresh * (clip(-d_pair + write_noise, 0, 1) * int(d_pair <= 0) - xm_new)
+xp = xp + free * (xp_new - xp)
+xm = xm + free * (xm_new - xm)
+x_new = (xp - xm + 1) / 2""")
+    return "(2 * levels_set)", body, "xp : 1  # G+ device\nxm : 1  # G- device\n"
+
+
+def _binary(p: _BinaryDeviceParams):
+    body = """prob = up_pulse * (1 - (1 - p_set_dev)**n_pulse) + (1 - up_pulse) * (1 - (1 - p_reset_dev)**n_pulse)
+switched = int(rand() < prob)
+on = on + free * switched * (up_pulse - on)
+g_drawn = on * g_max * exp(sigma_ln_on * randn()) + (1 - on) * g_min * exp(sigma_ln_off * randn())
+x_new = (g_drawn - g_min) / (g_max - g_min)"""
+    extra = "on : 1  # 1 when the device is in its ON (low-resistance) state\np_set_dev : 1\np_reset_dev : 1\n"
+    return "1", body, extra
+
+
+_MODELS: dict[type, Callable] = {
+    LinearDeviceParams: _linear,
+    SoftBoundDeviceParams: _soft_bound,
+    PCMDeviceParams: _pcm,
+    PCM2DeviceParams: _pcm_2pcm,
+    _BinaryDeviceParams: _binary,
+}
+
+
+def _read_expression(p) -> str:
+    x = "x"
+    if p.drift_nu > 0:
+        factor = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
+        x = f"(x * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
+    if p.read_noise_std > 0:
+        x = f"({x} + read_noise_std * randn())"
+    return f"(w_min + (w_max - w_min) * {x})"
+
+
+def _initialise(p) -> Callable[[Any, np.random.Generator], None]:
+    def initialise(syn, rng: np.random.Generator) -> None:
+        w_min, w_max = syn.namespace["w_min"], syn.namespace["w_max"]
+        x0 = (np.asarray(syn.w[:]) - w_min) / (w_max - w_min)
+        devices = DeviceArray(p, len(x0), rng, np.clip(x0, 0, 1))
+        syn.x = devices.x
+        syn.stuck = devices.stuck
+        syn.dscale = devices.scale
+        syn.nu_dev = devices.nu
+        if isinstance(p, _BinaryDeviceParams):
+            syn.on = devices.on
+            syn.p_set_dev = devices.p_set
+            syn.p_reset_dev = devices.p_reset
+        if isinstance(p, PCM2DeviceParams):
+            syn.xp = devices.xp
+            syn.xm = devices.xm
+        syn.w = w_min + (w_max - w_min) * devices.x
+
+    return initialise
+
+
+def brian2_device(device: Any) -> Brian2Device:
+    """The Brian2 code of a device model (``ideal``: the change itself, clipped to the rule's range)."""
+    if isinstance(device, IdealDeviceParams):
+        return Brian2Device("", lambda dw: f"w = clip(w + ({dw}), w_min, w_max)", "w", 1, lambda syn, rng: None)
+    kind = next(cls for cls in type(device).__mro__ if cls in _MODELS)  # the most specific model
+    per_range, body, extra = _MODELS[kind](device)
+
+    def update(dw: str) -> str:
+        return _PULSES.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT
+
+    multiplicity = getattr(device, "redundancy", 1)
+    return Brian2Device(_STATE + extra, update, _read_expression(device), multiplicity, _initialise(device))
+
+
+def device_namespace(device: Any) -> dict[str, Any]:
+    """The device's parameters by name, for the synapses' namespace."""
+    return {f.name: getattr(device, f.name) for f in dataclasses.fields(device)}
