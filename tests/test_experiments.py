@@ -75,3 +75,14 @@ def test_song2000_weights_become_bimodal(tmp_path):
     middle = counts[len(counts) // 4: 3 * len(counts) // 4].mean()
     assert counts[0] > 3 * middle and counts[-1] > 3 * middle
     assert np.sum(counts) == 1000
+
+
+def test_device_curves_measure_what_the_cards_say(tmp_path):
+    _, m = run(tmp_path, "device_curves")
+    assert m["max_c2c_relative_error"] < 0.1
+    d = m["devices"]
+    assert d["linear_64"]["levels_before_saturation"] == 64 and d["linear_64"]["nonlinearity_ltp"] < 1e-9
+    assert d["agsi_neurosim"]["dynamic_range"] == pytest.approx(12.5, rel=1e-3)
+    assert d["agsi_neurosim"]["nonlinearity_ltp"] > 0.2  # NeuroSim's saturating Ag:a-Si curve
+    assert d["pcm_gst"]["nonlinearity_ltd"] == 0.0  # abrupt RESET: one step, no curve
+    assert d["oxram_hfo2"]["levels_before_saturation"] == 2

@@ -153,9 +153,22 @@ class HebbOjaProtocol:
                               related=("other_variance",))
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeviceCurvesProtocol:
+    """Conductance against pulse number: potentiating pulses from g_min, then depressing pulses,
+    for many devices of every device card (the LTP/LTD figure of device papers)."""
+
+    KIND: ClassVar[str] = "device_curves"
+
+    n_devices: int = integer("devices simulated per card", ge=2, le=10_000_000)
+    n_pulses: int = integer("potentiating pulses, then as many depressing pulses", ge=2, le=100_000)
+    n_traces: int = integer("single-device traces drawn per card", ge=0, le=100, default=5)
+
+
 PROTOCOLS: dict[str, type] = {
     cls.KIND: cls
-    for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol, HebbOjaProtocol)
+    for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol,
+                HebbOjaProtocol, DeviceCurvesProtocol)
 }
 """Every experiment kind, by registry name, with the protocol section it takes."""
 

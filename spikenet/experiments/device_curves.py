@@ -1,0 +1,128 @@
+"""Conductance against pulse number for every device card: the LTP/LTD figure of device papers.
+
+``n_devices`` devices of each card start at g_min and receive ``n_pulses`` potentiating pulses,
+then as many depressing ones (NumPy models, :class:`spikenet.memristive.DeviceArray`). Per card,
+``metrics.json`` has the cycle-to-cycle spread measured from the pulse-to-pulse changes next to
+the card's value, the dynamic range g_max / g_min, the number of levels on the potentiation
+branch (states the mean curve passes before its steps fall below 0.1 % of the range; 2 for
+binary devices), and each branch's nonlinearity (largest distance of the unsaturated mean curve
+from the straight line between its ends, as a fraction of the range).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from brian2 import siemens
+
+from ..catalog import Card, list_cards, load_card
+from ..figures import save_figure, style
+from ..memristive import DeviceArray
+from ..params.devices import IdealDeviceParams, _BinaryDeviceParams
+from ..runs import RunDir, read_csv, write_csv
+
+METRICS = ("n_devices_cards", "max_c2c_relative_error")
+FIGURE = "device_curves"
+
+
+def _moving(mean: np.ndarray) -> np.ndarray:
+    """The part of a mean branch before it saturates: pulses whose mean step exceeds 0.1 % of the range."""
+    steps = np.abs(np.diff(mean))
+    last = int(np.max(np.flatnonzero(steps > 1e-3), initial=-1)) + 1
+    return mean[: last + 1]
+
+
+def _nonlinearity(mean: np.ndarray) -> float:
+    """Largest distance of the (unsaturated) mean curve from the straight line between its ends."""
+    moving = _moving(mean)
+    if moving.size < 3:
+        return 0.0
+    line = np.linspace(moving[0], moving[-1], moving.size)
+    return float(np.max(np.abs(moving - line)))
+
+
+def _c2c(steps: np.ndarray, x_before: np.ndarray, stuck: np.ndarray) -> float:
+    """Std of one pulse's change across devices, pooled over pulses, away from the bounds."""
+    inside = (x_before > 0.05) & (x_before < 0.95) & (stuck == 0)[None, :]
+    residual = steps - np.nanmean(np.where(inside, steps, np.nan), axis=1, keepdims=True)
+    values = residual[inside]
+    return float(np.std(values)) if values.size > 10 else float("nan")
+
+
+def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> dict:
+    p = card["protocol"]
+    rng = np.random.default_rng(card["experiment"].seed)
+    devices = {}
+    columns: dict[str, np.ndarray] = {"pulse": np.arange(2 * p.n_pulses + 1)}
+    worst = 0.0
+    for info in list_cards("devices"):
+        params = load_card(info.name, "devices")["device"]
+        if isinstance(params, IdealDeviceParams):
+            continue
+        log.info("%s: %d devices, %d + %d pulses", info.name, p.n_devices, p.n_pulses, p.n_pulses)
+        array = DeviceArray(params, p.n_devices, rng, 0.0)
+        xs = [array.x.copy()]
+        for k in range(2 * p.n_pulses):
+            array.pulse(k < p.n_pulses, 1)
+            xs.append(array.x.copy())
+        x = np.array(xs)  # (pulses + 1, devices)
+        g_min, g_max = float(params.g_min / siemens), float(params.g_max / siemens)
+        g_us = 1e6 * (g_min + (g_max - g_min) * x)
+        mean = x.mean(axis=1)
+        up, down = mean[: p.n_pulses + 1], mean[p.n_pulses:]
+        step_up = np.diff(x[: p.n_pulses + 1], axis=0)
+        binary = isinstance(params, _BinaryDeviceParams)
+        c2c = float("nan") if binary else _c2c(step_up, x[:p.n_pulses], array.stuck)
+        levels = 2 if binary else _moving(up).size  # states reached before the mean curve saturates
+        devices[info.name] = {
+            "model": params.MODEL,
+            "c2c_measured": c2c,
+            "c2c_card": params.c2c_std,
+            "dynamic_range": g_max / g_min,
+            "levels_before_saturation": levels,
+            "nonlinearity_ltp": _nonlinearity(up),
+            "nonlinearity_ltd": _nonlinearity(down),
+            "final_mean_after_ltp": float(up[-1]),
+        }
+        if params.c2c_std > 0 and params.d2d_std == 0 and not binary and params.MODEL != "pcm_2pcm":
+            worst = max(worst, abs(c2c - params.c2c_std) / params.c2c_std)
+        columns[f"{info.name}_mean_uS"] = g_us.mean(axis=1)
+        columns[f"{info.name}_std_uS"] = g_us.std(axis=1)
+        for k in range(min(p.n_traces, p.n_devices)):
+            columns[f"{info.name}_trace{k}_uS"] = g_us[:, k]
+    write_csv(run.figures / f"{FIGURE}.csv", columns)
+    return {"n_devices_cards": len(devices), "max_c2c_relative_error": worst, "devices": devices}
+
+
+def draw(run: RunDir) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    data = read_csv(run.figures / f"{FIGURE}.csv")
+    devices = run.read_metrics()["devices"]
+    names = list(devices)
+    cols = 3
+    rows = int(np.ceil(len(names) / cols))
+    pulse = data["pulse"]
+    n_ltp = (pulse.size - 1) // 2
+    with style():
+        fig, axes = plt.subplots(rows, cols, figsize=(11, 3.2 * rows), squeeze=False)
+        for ax, name in zip(axes.flat, names):
+            mean, std = data[f"{name}_mean_uS"], data[f"{name}_std_uS"]
+            for key in [k for k in data if k.startswith(f"{name}_trace")]:
+                ax.plot(pulse, data[key], color="0.75", lw=0.6)
+            ax.fill_between(pulse, mean - std, mean + std, color="C0", alpha=0.25, lw=0)
+            ax.plot(pulse, mean, color="C0")
+            ax.axvline(n_ltp, color="0.5", ls=":", lw=1)
+            m = devices[name]
+            c2c = m["c2c_measured"]
+            ax.set_title(f"{name} ({m['model']})\nc2c {c2c if c2c is not None else float('nan'):.3f} "
+                         f"(card {m['c2c_card']:.3f}), range x{m['dynamic_range']:.3g}", fontsize=8)
+            ax.set_xlabel("pulse (LTP, then LTD)")
+            ax.set_ylabel("G (uS)")
+        for ax in list(axes.flat)[len(names):]:
+            ax.axis("off")
+        fig.tight_layout()
+        path = save_figure(fig, run.figure(FIGURE))
+    return [path]
