@@ -46,7 +46,9 @@ def _nonlinearity(mean: np.ndarray) -> float:
 def _c2c(steps: np.ndarray, x_before: np.ndarray, stuck: np.ndarray) -> float:
     """Std of one pulse's change across devices, pooled over pulses, away from the bounds."""
     inside = (x_before > 0.05) & (x_before < 0.95) & (stuck == 0)[None, :]
-    residual = steps - np.nanmean(np.where(inside, steps, np.nan), axis=1, keepdims=True)
+    counts = inside.sum(axis=1, keepdims=True)
+    mean = np.where(inside, steps, 0.0).sum(axis=1, keepdims=True) / np.maximum(counts, 1)
+    residual = steps - mean
     values = residual[inside]
     return float(np.std(values)) if values.size > 10 else float("nan")
 
