@@ -180,3 +180,48 @@ def test_learning_on_a_device_card_runs_in_brian2():
     assert not np.allclose(syn.w[:], w0)
     assert np.all((syn.w[:] >= 0) & (syn.w[:] <= 1))
     assert np.sum(syn.pulses_ltp[:]) + np.sum(syn.pulses_ltd[:]) > 0
+
+
+# --------------------------------------------------------------------------- torch twin
+
+ANALOG = [n for n in REAL if not isinstance(DEVICES[n], _BinaryDeviceParams)]
+
+
+@pytest.mark.parametrize("name", ANALOG)
+def test_torch_matches_numpy_exactly_without_noise(name):
+    torch = pytest.importorskip("torch")
+    from spikenet.memristive.torch_models import TorchDeviceArray
+
+    p = with_(name, c2c_std=0.0, d2d_std=0.0, stuck_low=0.0, stuck_high=0.0, drift_nu_std=0.0)
+    rng = np.random.default_rng(13)
+    x0 = rng.uniform(0, 1, 200)
+    a = DeviceArray(p, 200, np.random.default_rng(0), x0)
+    b = TorchDeviceArray(p, 200, torch.Generator().manual_seed(0), torch.tensor(x0))
+    for _ in range(40):
+        up, n = rng.random(200) < 0.6, rng.integers(0, 4, 200)
+        a.pulse(up, n, t=1.0)
+        b.pulse(torch.tensor(up), torch.tensor(n), t=1.0)
+        np.testing.assert_allclose(b.x.numpy(), a.x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b.read(t=3600.0).numpy(), a.read(t=3600.0), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_torch_matches_numpy_in_distribution(name):
+    """Noise, spread, faults and stochastic rounding on: means and spreads agree within sampling error."""
+    torch = pytest.importorskip("torch")
+    from spikenet.memristive.torch_models import TorchDeviceArray
+
+    p = with_(name, stuck_low=0.05, d2d_std=max(DEVICES[name].d2d_std, 0.1))
+    n = 20_000
+    a = DeviceArray(p, n, np.random.default_rng(1), 0.3)
+    b = TorchDeviceArray(p, n, torch.Generator().manual_seed(1), 0.3)
+    for dx in [0.05] * 10 + [-0.03] * 5:
+        a.request(dx)
+        b.request(dx)
+    xa, xb = a.read(), b.read().numpy()
+    se = np.sqrt(xa.var() / n + xb.var() / n)
+    assert abs(xa.mean() - xb.mean()) < 4 * se + 1e-12
+    assert xb.std() == pytest.approx(xa.std(), rel=0.05, abs=1e-9)
+    ok_a, _ = a.program(np.full(n, 0.5), 0.05, 30)
+    ok_b, _ = b.program(torch.full((n,), 0.5, dtype=torch.float64), 0.05, 30)
+    assert ok_b.double().mean().item() == pytest.approx(ok_a.mean(), abs=0.02)

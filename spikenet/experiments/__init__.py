@@ -25,7 +25,7 @@ from ..catalog import Card, card_to_toml, load_card
 from ..engine import seed_everything
 from ..errors import CardError
 from ..runs import RunDir, atomic_write_json, atomic_write_text, create_run_dir, open_run_dir
-from . import device_curves, hebb_oja, lif_fi_curve, song2000_bimodal, stdp_window, triplet_frequency
+from . import device_curves, device_stdp, hebb_oja, lif_fi_curve, song2000_bimodal, stdp_window, triplet_frequency
 
 __all__ = ["RUNNERS", "run_experiment", "redraw"]
 
@@ -36,6 +36,7 @@ RUNNERS: dict[str, ModuleType] = {
     "song2000_bimodal": song2000_bimodal,
     "hebb_oja": hebb_oja,
     "device_curves": device_curves,
+    "device_stdp": device_stdp,
 }
 """Every experiment kind, by the registry name an experiment card gives in ``experiment.kind``."""
 

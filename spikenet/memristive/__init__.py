@@ -5,6 +5,8 @@ code-generation target, hence the name).
   read with noise and drift, write-verify programming. For figures, references and tests.
 * :func:`brian2_device`: the same model as Brian2 synapse code, which
   :func:`spikenet.plasticity.synapses` puts under any learning rule.
+* :class:`spikenet.memristive.torch_models.TorchDeviceArray`: the same model on torch tensors
+  (optional ``torch`` extra; import it from its module).
 """
 
 from .brian2_code import Brian2Device, brian2_device, device_namespace

@@ -165,10 +165,23 @@ class DeviceCurvesProtocol:
     n_traces: int = integer("single-device traces drawn per card", ge=0, le=100, default=5)
 
 
+@dataclass(frozen=True, kw_only=True)
+class DeviceStdpProtocol(StdpWindowProtocol):
+    """The STDP pairing protocol with the weight stored in each device card: the effective window.
+
+    ``n_devices`` synapses (devices) per timing difference give the mean and spread of the
+    weight change; the ideal device gives the rule's own window to compare with.
+    """
+
+    KIND: ClassVar[str] = "device_stdp"
+
+    n_devices: int = integer("synapses per timing difference and device card", ge=1, le=100_000)
+
+
 PROTOCOLS: dict[str, type] = {
     cls.KIND: cls
     for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol,
-                HebbOjaProtocol, DeviceCurvesProtocol)
+                HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol)
 }
 """Every experiment kind, by registry name, with the protocol section it takes."""
 
