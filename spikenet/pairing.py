@@ -37,7 +37,8 @@ def pairing_weights(
 ) -> np.ndarray:
     """Final weight of each synapse ``k`` driven by ``pre_times[k]`` and ``post_times[k]`` (seconds).
 
-    Spike times are rounded to the ``dt`` grid. Returns one weight per synapse.
+    Spike times are rounded to the ``dt`` grid. Returns one weight per synapse (the mean over a
+    device card's parallel devices, if it has several).
     """
     n = len(pre_times)
     dt_s = float(dt / second)
@@ -51,6 +52,7 @@ def pairing_weights(
     syn = synapses(pre, post, rule, device=device, target=None, connect="i == j", w_init=w_init, dt=dt)
     last = max(float(np.max(np.concatenate(pre_times))), float(np.max(np.concatenate(post_times))))
     run_network(Network(pre, post, syn), (last + 10 * dt_s) * second, progress=progress, description=description)
-    weights = np.empty(n)
-    weights[np.asarray(syn.i[:])] = np.asarray(syn.w[:])
-    return weights
+    # A connection may hold several devices in parallel (Brian2 synapses with the same i):
+    # its weight is their mean, which is what a spike transmits.
+    index = np.asarray(syn.i[:])
+    return np.bincount(index, np.asarray(syn.w[:]), minlength=n) / np.bincount(index, minlength=n)

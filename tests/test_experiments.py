@@ -86,3 +86,14 @@ def test_device_curves_measure_what_the_cards_say(tmp_path):
     assert d["agsi_neurosim"]["nonlinearity_ltp"] > 0.2  # NeuroSim's saturating Ag:a-Si curve
     assert d["pcm_gst"]["nonlinearity_ltd"] == 0.0  # abrupt RESET: one step, no curve
     assert d["oxram_hfo2"]["levels_before_saturation"] == 2
+
+
+def test_device_stdp_ideal_device_gives_the_rule_and_devices_keep_its_sign(tmp_path):
+    _, m = run(tmp_path, "device_stdp", "protocol.delta_min=-40 ms", "protocol.delta_max=40 ms",
+               "protocol.n_deltas=8", "protocol.n_pairings=6", "protocol.n_devices=60")
+    assert m["ideal_max_abs_error"] < 1e-9
+    d = m["devices"]
+    assert d["ideal"]["window_correlation"] == pytest.approx(1.0, abs=1e-9)
+    # Unbiased stochastic rounding on equal steps keeps the window on average.
+    assert d["linear_64"]["window_correlation"] > 0.8
+    assert d["linear_64"]["ltp_gain"] == pytest.approx(1.0, abs=0.3)

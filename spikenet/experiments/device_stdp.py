@@ -39,8 +39,9 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
     columns: dict[str, np.ndarray] = {"delta_t_ms": deltas_ms}
     devices: dict[str, dict] = {}
     ideal_error = float("nan")
-    # The rule's own window, per pairing, for pairings that do not interact (as in stdp_window).
-    exact = np.where(deltas_ms > 0, rule.a_plus * np.exp(-deltas_ms / quantity_in(rule.tau_plus, "ms")),
+    # The rule's own window, per pairing, for pairings that do not interact (as in stdp_window);
+    # at dt = 0 the pre spike is processed first, so the post spike sees it: potentiation.
+    exact = np.where(deltas_ms >= 0, rule.a_plus * np.exp(-deltas_ms / quantity_in(rule.tau_plus, "ms")),
                      -rule.a_minus * np.exp(deltas_ms / quantity_in(rule.tau_minus, "ms")))
     for info in list_cards("devices"):
         device = load_card(info.name, "devices")["device"]
@@ -53,7 +54,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
         columns[f"{info.name}_std"] = std
         if isinstance(device, IdealDeviceParams):
             ideal_error = float(np.max(np.abs(mean - exact)))
-        ltp, ltd = deltas_ms > 0, deltas_ms < 0
+        ltp, ltd = deltas_ms >= 0, deltas_ms < 0
         devices[info.name] = {
             "model": device.MODEL,
             "window_correlation": float(np.corrcoef(mean, exact)[0, 1]) if np.std(mean) > 0 else 0.0,
