@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .runs import atomic_write_bytes  # noqa: E402
 
-__all__ = ["STYLE", "style", "save_figure"]
+__all__ = ["STYLE", "style", "save_figure", "panel_grid"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.8),
@@ -50,3 +50,14 @@ def save_figure(fig: "plt.Figure", path: str | Path) -> Path:
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
     return atomic_write_bytes(path, buffer.getvalue())
+
+
+def panel_grid(n: int, cols: int, panel_size: tuple[float, float] = (3.3, 3.1), **kwargs) -> tuple:
+    """A figure with ``n`` panels in rows of ``cols`` (unused places blank): ``(fig, [axes])``."""
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows), squeeze=False,
+                             **kwargs)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.axis("off")
+    return fig, flat[:n]

@@ -18,7 +18,7 @@ import numpy as np
 from brian2 import siemens
 
 from ..catalog import Card, list_cards, load_card
-from ..figures import save_figure, style
+from ..figures import panel_grid, save_figure, style
 from ..memristive import DeviceArray
 from ..params.devices import IdealDeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
@@ -99,18 +99,14 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
-
     data = read_csv(run.figures / f"{FIGURE}.csv")
     devices = run.read_metrics()["devices"]
     names = list(devices)
-    cols = 3
-    rows = int(np.ceil(len(names) / cols))
     pulse = data["pulse"]
     n_ltp = (pulse.size - 1) // 2
     with style():
-        fig, axes = plt.subplots(rows, cols, figsize=(11, 3.2 * rows), squeeze=False)
-        for ax, name in zip(axes.flat, names):
+        fig, axes = panel_grid(len(names), cols=3, panel_size=(3.7, 3.2))
+        for ax, name in zip(axes, names):
             mean, std = data[f"{name}_mean_uS"], data[f"{name}_std_uS"]
             for key in [k for k in data if k.startswith(f"{name}_trace")]:
                 ax.plot(pulse, data[key], color="0.75", lw=0.6)
@@ -123,8 +119,6 @@ def draw(run: RunDir) -> list[Path]:
                          f"(card {m['c2c_card']:.3f}), range x{m['dynamic_range']:.3g}", fontsize=8)
             ax.set_xlabel("pulse (LTP, then LTD)")
             ax.set_ylabel("G (uS)")
-        for ax in list(axes.flat)[len(names):]:
-            ax.axis("off")
         fig.tight_layout()
         path = save_figure(fig, run.figure(FIGURE))
     return [path]

@@ -16,7 +16,7 @@ import numpy as np
 from brian2 import second
 
 from ..catalog import Card, list_cards, load_card
-from ..figures import save_figure, style
+from ..figures import panel_grid, save_figure, style
 from ..pairing import pairing_trains, pairing_weights
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
@@ -68,17 +68,13 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
-
     data = read_csv(run.figures / f"{FIGURE}.csv")
     devices = run.read_metrics()["devices"]
     names = list(devices)
-    cols = 4
-    rows = int(np.ceil(len(names) / cols))
     x = data["delta_t_ms"]
     with style():
-        fig, axes = plt.subplots(rows, cols, figsize=(13, 3.0 * rows), squeeze=False, sharex=True)
-        for ax, name in zip(axes.flat, names):
+        fig, axes = panel_grid(len(names), cols=4, panel_size=(3.25, 3.0), sharex=True)
+        for ax, name in zip(axes, names):
             mean, std = data[f"{name}_mean"], data[f"{name}_std"]
             ax.axhline(0, color="0.7", lw=0.8)
             ax.fill_between(x, mean - std, mean + std, color="C0", alpha=0.25, lw=0)
@@ -88,10 +84,8 @@ def draw(run: RunDir) -> list[Path]:
             ax.set_title(f"{name}: r = {m['window_correlation']:.2f}, LTP x{m['ltp_gain']:.2f}, "
                          f"LTD x{m['ltd_gain']:.2f}", fontsize=8)
             ax.set_xlabel("t_post - t_pre (ms)")
-        axes.flat[0].set_ylabel("weight change per pairing")
-        axes.flat[0].legend(fontsize=7, loc="upper left")
-        for ax in list(axes.flat)[len(names):]:
-            ax.axis("off")
+        axes[0].set_ylabel("weight change per pairing")
+        axes[0].legend(fontsize=7, loc="upper left")
         fig.tight_layout()
         path = save_figure(fig, run.figure(FIGURE))
     return [path]
