@@ -7,6 +7,7 @@ Everything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,14 @@ def cli(ctx: click.Context, catalog: Path | None) -> None:
     spikenet data check              verify the MNIST files
     """
     ctx.obj = {"catalog": catalog}
+    if catalog is not None:
+        # Runners look cards up by name too (device_curves lists every device card): searching
+        # the folder first for the whole process makes them see it.
+        from .catalog import CATALOG_ENV, catalog_roots
+
+        catalog_roots(catalog)  # a missing folder is reported here, as a card error
+        previous = os.environ.get(CATALOG_ENV)
+        os.environ[CATALOG_ENV] = os.pathsep.join(filter(None, [str(catalog), previous]))
 
 
 @cli.command("list")

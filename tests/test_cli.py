@@ -167,3 +167,18 @@ def test_compiled_target_gives_the_same_result(cli, tmp_path):
     b = json.loads((tmp_path / "numpy" / "metrics.json").read_text())
     for key in ("max_rel_error", "mean_rel_error", "n_compared", "max_rate_Hz"):
         assert a[key] == pytest.approx(b[key], rel=1e-9), key
+
+
+def test_catalog_option_reaches_the_runners(cli, tmp_path, monkeypatch):
+    """A device card in --catalog DIR shows up in device_curves, which lists every device card."""
+    monkeypatch.setenv("SPIKENET_CATALOG", "")  # restored after the test, whatever the CLI sets
+    (tmp_path / "mine" / "devices").mkdir(parents=True)
+    (tmp_path / "mine" / "devices" / "my_pcm.toml").write_text(
+        'extends = "pcm_gst"\n[meta]\nname = "my_pcm"\ndescription = "a noisier GST"\nsource = "mine"\n'
+        "[device]\nc2c_std = 0.05\n"
+    )
+    out = tmp_path / "run"
+    code, _, err = cli("--catalog", tmp_path / "mine", "run", "device_curves", "--smoke", "--out", out, "--no-progress")
+    assert code == 0, err
+    devices = json.loads((out / "metrics.json").read_text())["devices"]
+    assert devices["my_pcm"]["c2c_card"] == 0.05
