@@ -130,6 +130,8 @@ def run(ctx, experiment: str, out: Path | None, overrides: tuple[str, ...], seed
     card = load_card(experiment, "experiments", overrides=overrides, smoke=smoke, seed=seed, catalog=ctx.obj["catalog"])
     run_dir = run_experiment(card, out, progress=progress)
     metrics = run_dir.read_metrics()
+    if card.smoke:
+        click.echo("smoke run: a seconds-long check that everything runs, not a result")
     for metric, check in metrics.get("checks", {}).items():
         verdict = "meets" if check["passed"] else "MISSES"
         bounds = ", ".join(f"{k} {check[k]:g}" for k in ("value", "le", "ge") if k in check)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import spikenet as sn
 from spikenet.errors import CardError
 from spikenet.memristive import DeviceArray
-from spikenet.params.devices import IdealDeviceParams, LinearDeviceParams, _BinaryDeviceParams
+from spikenet.params.devices import IdealDeviceParams, _BinaryDeviceParams
 
 CARDS = [info.name for info in sn.list_cards("devices")]
 DEVICES = {name: sn.load_card(name, "devices")["device"] for name in CARDS}
