@@ -135,7 +135,8 @@ def run(ctx, experiment: str, out: Path | None, overrides: tuple[str, ...], seed
     for metric, check in metrics.get("checks", {}).items():
         verdict = "meets" if check["passed"] else "MISSES"
         bounds = ", ".join(f"{k} {check[k]:g}" for k in ("value", "le", "ge") if k in check)
-        click.echo(f"{metric} = {check['measured']:.4g} ({verdict} the card's expectation: {bounds})")
+        measured = "nan" if check["measured"] is None else f"{check['measured']:.4g}"  # JSON writes NaN as null
+        click.echo(f"{metric} = {measured} ({verdict} the card's expectation: {bounds})")
     click.echo(f"results in {run_dir.path}")
 
 

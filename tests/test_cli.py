@@ -182,3 +182,15 @@ def test_catalog_option_reaches_the_runners(cli, tmp_path, monkeypatch):
     assert code == 0, err
     devices = json.loads((out / "metrics.json").read_text())["devices"]
     assert devices["my_pcm"]["c2c_card"] == 0.05
+
+
+def test_a_device_is_used_or_refused_never_ignored(cli, tmp_path):
+    code, _, err = cli("run", "triplet_frequency", "--smoke", "--set", "experiment.device=pcm_gst",
+                       "--out", tmp_path / "a", "--no-progress")
+    assert code == 2 and "does not store weights in a device card" in err
+    assert not (tmp_path / "a").exists()
+    # stdp_window does use it; with an abrupt-RESET device no exponential may fit: NaN, not a crash.
+    code, out, err = cli("run", "stdp_window", "--smoke", "--set", "experiment.device=pcm_gst",
+                         "--out", tmp_path / "b", "--no-progress")
+    assert code == 0, err
+    assert (tmp_path / "b" / "figures" / "stdp_window.png").is_file()

@@ -3,6 +3,8 @@
 A runner module has
 
 * ``METRICS``: the names of the numbers it writes to ``metrics.json``;
+* ``USES_DEVICE``: whether ``experiment.device`` stores its plastic weights (if not, naming a
+  device is an error rather than silently ignored);
 * ``simulate(card, run, log, progress) -> dict``: runs the experiment, writes the CSV files
   behind its figures into ``run.figures`` and returns its metrics;
 * ``draw(run) -> list[Path]``: draws its figures from those CSV files (and ``metrics.json``),
@@ -24,6 +26,7 @@ from .. import __version__
 from ..catalog import Card, card_to_toml, load_card
 from ..engine import seed_everything
 from ..errors import CardError
+from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, atomic_write_json, atomic_write_text, create_run_dir, open_run_dir
 from . import device_curves, device_stdp, hebb_oja, lif_fi_curve, song2000_bimodal, stdp_window, triplet_frequency
 
@@ -94,6 +97,12 @@ def run_experiment(card: Card, out: str | Path | None = None, *, progress: bool 
         raise CardError(
             f"{card.path}: expected.{unknown[0]}: the {card['experiment'].kind} experiment does not measure it; "
             f"it measures {', '.join(runner.METRICS)}"
+        )
+    device = card.sections.get("device")
+    if device is not None and not isinstance(device, IdealDeviceParams) and not runner.USES_DEVICE:
+        raise CardError(
+            f"{card.path}: experiment.device = {card['experiment'].device!r}: the {card['experiment'].kind} "
+            "experiment does not store weights in a device card; leave experiment.device empty"
         )
     run = create_run_dir(card.meta.name, out)
     atomic_write_text(run.card, card_to_toml(card))

@@ -24,6 +24,7 @@ from ..params.devices import IdealDeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
 
 METRICS = ("n_devices_cards", "max_c2c_relative_error")
+USES_DEVICE = False
 FIGURE = "device_curves"
 
 

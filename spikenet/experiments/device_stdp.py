@@ -23,6 +23,7 @@ from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
 
 METRICS = ("n_devices_cards", "ideal_max_abs_error")
+USES_DEVICE = False
 FIGURE = "device_stdp"
 
 

@@ -21,6 +21,7 @@ from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
 
 METRICS = ("cosine_to_pc1", "weight_norm")
+USES_DEVICE = False
 FIGURE = "hebb_oja"
 
 

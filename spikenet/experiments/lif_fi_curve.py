@@ -29,6 +29,7 @@ METRICS = (
     "max_rate_Hz",
     "dt_ms",
 )
+USES_DEVICE = False
 FIGURE = "fi_curve"
 
 

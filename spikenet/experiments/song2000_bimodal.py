@@ -36,6 +36,8 @@ def bimodality(w_fraction: np.ndarray, near: float) -> float:
     high = np.mean(w_fraction >= 1 - near) / near
     middle = np.mean((w_fraction >= 0.25) & (w_fraction <= 0.75)) / 0.5
     return float(min(low, high) / middle) if middle > 0 else float("inf")
+USES_DEVICE = True
+"""The card's experiment.device stores the plastic weights."""
 FIGURE = "song2000_bimodal"
 
 

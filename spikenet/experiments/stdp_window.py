@@ -22,6 +22,8 @@ from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
 
 METRICS = ("tau_plus_ms", "tau_minus_ms", "a_plus", "a_minus", "max_fit_residual")
+USES_DEVICE = True
+"""The card's experiment.device stores the plastic weights."""
 FIGURE = "stdp_window"
 BI_POO_2001_TAU_MS = (16.8, 33.7)
 """Time constants of the exponential fits to Bi & Poo's (1998) data, from Bi & Poo (2001) as
@@ -52,7 +54,11 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
     residual = 0.0
     for side, mask, sign in (("plus", deltas_ms > 0, 1.0), ("minus", deltas_ms < 0, -1.0)):
         x, y = np.abs(deltas_ms[mask]), sign * per_pairing[mask]
-        (a, tau), _ = curve_fit(_exp, x, y, p0=(max(y.max(), 1e-12), 20.0), maxfev=10_000)
+        try:
+            (a, tau), _ = curve_fit(_exp, x, y, p0=(max(y.max(), 1e-12), 20.0), maxfev=10_000)
+        except RuntimeError:  # no exponential fits (a device can make the window anything)
+            log.warning("no exponential fits the %s side of the window", side)
+            a, tau = float("nan"), float("nan")
         fits[side] = (a, tau)
         residual = max(residual, float(np.max(np.abs(_exp(x, a, tau) - y)) / max(abs(a), 1e-300)))
     return {
@@ -76,13 +82,15 @@ def draw(run: RunDir) -> list[Path]:
         ax.axvline(0, color="0.6", lw=0.8)
         ax.plot(x, data["dw_per_pairing"], "o", mfc="none", color="C0", label="simulated (Brian2)")
         xp, xm = np.linspace(0.01, x.max(), 300), np.linspace(x.min(), -0.01, 300)
-        ax.plot(xp, _exp(xp, m["a_plus"], m["tau_plus_ms"]), color="C3",
-                label=f"fit: tau+ = {m['tau_plus_ms']:.2f} ms, tau- = {m['tau_minus_ms']:.2f} ms")
-        ax.plot(xm, -_exp(-xm, m["a_minus"], m["tau_minus_ms"]), color="C3")
-        tp, tm = BI_POO_2001_TAU_MS
-        ax.plot(xp, _exp(xp, m["a_plus"], tp), "k--", lw=1,
-                label=f"Bi & Poo (2001) time constants {tp} / {tm} ms\n(amplitudes scaled to the fit)")
-        ax.plot(xm, -_exp(-xm, m["a_minus"], tm), "k--", lw=1)
+        fitted = None not in (m["a_plus"], m["tau_plus_ms"], m["a_minus"], m["tau_minus_ms"])
+        if fitted:  # null when no exponential fits one side (see metrics.json)
+            ax.plot(xp, _exp(xp, m["a_plus"], m["tau_plus_ms"]), color="C3",
+                    label=f"fit: tau+ = {m['tau_plus_ms']:.2f} ms, tau- = {m['tau_minus_ms']:.2f} ms")
+            ax.plot(xm, -_exp(-xm, m["a_minus"], m["tau_minus_ms"]), color="C3")
+            tp, tm = BI_POO_2001_TAU_MS
+            ax.plot(xp, _exp(xp, m["a_plus"], tp), "k--", lw=1,
+                    label=f"Bi & Poo (2001) time constants {tp} / {tm} ms\n(amplitudes scaled to the fit)")
+            ax.plot(xm, -_exp(-xm, m["a_minus"], tm), "k--", lw=1)
         ax.set_xlabel("t_post - t_pre (ms)")
         ax.set_ylabel("weight change per pairing")
         ax.set_title("STDP window (pairing protocol of Bi & Poo 1998)")

@@ -28,6 +28,7 @@ from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
 
 METRICS = ("rms_error_triplet", "rms_error_pair", "pair_a2_plus", "pair_a2_minus", "rms_ratio_pair_to_triplet")
+USES_DEVICE = False
 FIGURE = "triplet_frequency"
 W_INIT = 1.0  # relative changes, as in the data
 
