@@ -24,6 +24,7 @@ from . import memristive
 from .catalog import section_params
 from .errors import CardError
 from .neurons import namespace_of
+from .params.devices import IdealDeviceParams
 from .params.plasticity import (
     DiehlCookSTDPParams,
     OjaParams,
@@ -32,7 +33,7 @@ from .params.plasticity import (
     TripletSTDPParams,
 )
 
-__all__ = ["RuleCode", "rule_code", "rule_params", "device_params", "synapses"]
+__all__ = ["RuleCode", "rule_code", "rule_params", "device_params", "synapses", "initialise"]
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ def synapses(
         transmission (plasticity protocols driven by imposed spikes).
     connect
         ``True`` for all-to-all, a Brian2 condition string (``"i == j"``), or ``False`` to call
-        ``connect`` yourself.
+        ``connect`` yourself (then :func:`initialise`, with ``n=`` the device's redundancy).
     w_init
         Initial weights: a number or a Brian2 expression (``"rand() * w_max"``).
     delay
@@ -218,7 +219,7 @@ def synapses(
     device = device_params(device, catalog=catalog)
     dev = memristive.brian2_device(device)
     code = rule_code(params, device)
-    if not code.spiking and dev.multiplicity != 1 or not code.spiking and dev.model:
+    if not code.spiking and not isinstance(device, IdealDeviceParams):
         raise CardError(f"the rate-based rule {type(params).RULE!r} runs on the ideal device only")
     on_pre = code.on_pre
     if code.spiking and target is not None:
@@ -242,8 +243,15 @@ def synapses(
     if connect is not False:
         condition = None if connect is True else connect
         syn.connect(condition=condition, n=dev.multiplicity)
-        syn.w = w_init
-        if isinstance(params, QuerliozSTDPParams):
-            syn.t_lastpre = -1e9 * second  # "never": no pre spike counts as recent at the start
-        dev.initialise(syn, rng if rng is not None else np.random.default_rng(np.random.randint(2**31 - 1)))
+        initialise(syn, params, device, w_init, rng)
     return syn
+
+
+def initialise(syn: Synapses, rule: Any, device: Any, w_init: float | str, rng: np.random.Generator | None = None) -> None:
+    """Set initial weights and sample each device's state; :func:`synapses` calls it after
+    connecting (call it yourself after ``connect`` if you passed ``connect=False``)."""
+    syn.w = w_init
+    if isinstance(rule, QuerliozSTDPParams):
+        syn.t_lastpre = -1e9 * second  # "never": no pre spike counts as recent at the start
+    dev = memristive.brian2_device(device)
+    dev.initialise(syn, rng if rng is not None else np.random.default_rng(np.random.randint(2**31 - 1)))
