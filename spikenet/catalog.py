@@ -31,7 +31,7 @@ import tomli_w
 
 from . import schema
 from .errors import CardError
-from .params import DEVICE_MODELS, NEURON_TEMPLATES, PLASTICITY_RULES, PROTOCOLS, Expectation, ExperimentSection
+from .params import DEVICE_MODELS, NETWORKS, NEURON_TEMPLATES, PLASTICITY_RULES, PROTOCOLS, Expectation, ExperimentSection
 
 __all__ = [
     "KINDS",
@@ -63,7 +63,9 @@ class _Selected:
 
 # Sections of a model card, and which key picks each one's parameter class.
 _MODEL_SECTIONS: dict[str, _Selected] = {
+    "network": _Selected("kind", NETWORKS),
     "neuron": _Selected("template", NEURON_TEMPLATES),
+    "inhibitory": _Selected("template", NEURON_TEMPLATES),
     "plasticity": _Selected("rule", PLASTICITY_RULES),
 }
 _DEVICE_SECTIONS: dict[str, _Selected] = {

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, Quantity
 
-__all__ = ["pixel_rates"]
+__all__ = ["N_PIXELS", "pixel_rates"]
+
+N_PIXELS = 28 * 28
+"""Inputs of an MNIST network: one per pixel."""
 
 
 def pixel_rates(images: np.ndarray, intensity: float = 2.0, max_pixel: float = 255.0) -> Quantity:

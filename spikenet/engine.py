@@ -1,19 +1,30 @@
-"""How a Brian2 network is run: seeding, an explicit namespace, and a progress bar.
+"""How a Brian2 network is run: seeding, progress, and the two engines for long MNIST runs.
 
-For now only Brian2's runtime mode; the compiled, chunked engine for long MNIST training
-lives here too when it lands.
+* :func:`run_network`: Brian2's runtime mode with an explicit namespace and a progress bar.
+* :class:`RuntimeEngine` and :class:`CompiledEngine` run a network that shows a table of images
+  by itself (:mod:`spikenet.networks`), one *run* (a chunk of images) at a time, and hand back
+  the state the next run starts from. The runtime engine builds the network anew for each run
+  in Brian2's runtime mode (tiny runs, tests). The compiled engine builds one Brian2
+  ``cpp_standalone`` program once and feeds each run its images, weights, thresholds,
+  switches and seed through ``run_args``: no code generation or compilation per run.
+
+Both engines run the same network code; a test holds them against each other.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from brian2 import Network, Quantity, check_units, second
 from brian2 import seed as brian2_seed
 from tqdm.auto import tqdm
 
-__all__ = ["seed_everything", "run_network"]
+__all__ = ["seed_everything", "run_network", "run_seed", "Engine", "RuntimeEngine", "CompiledEngine"]
 
 
 def seed_everything(seed: int) -> np.random.Generator:
@@ -25,6 +36,12 @@ def seed_everything(seed: int) -> np.random.Generator:
     np.random.seed(seed)
     random.seed(seed)
     return np.random.default_rng(seed)
+
+
+def run_seed(seed: int, *keys: int) -> int:
+    """A seed for one run, derived from the experiment's seed and the run's position (phase, index):
+    the same run gets the same seed after an interruption and resume."""
+    return int(np.random.SeedSequence([seed, *keys]).generate_state(1)[0] % (2**31 - 1))
 
 
 @check_units(duration=second)
@@ -45,3 +62,111 @@ def run_network(network: Network, duration: Quantity, *, progress: bool = True, 
         network.run(duration, namespace={}, report=report, report_period=1 * second)
     finally:
         bar.close()
+
+
+class Engine(Protocol):
+    """Runs one chunk of images from a state and returns the next state and what was shown."""
+
+    def run(self, rows: np.ndarray, state: Any, *, plastic: bool, seed: int) -> tuple[Any, Any]: ...
+
+    def close(self) -> None: ...
+
+
+Builder = Callable[..., Any]
+"""``build(state, images=None)`` -> a network object with ``network``, ``duration``,
+``assignments(rows, state, plastic=, seed=)``, ``read_state()``, ``read_presentations(n_rows)``."""
+
+
+class RuntimeEngine:
+    """Brian2 runtime mode: the network is built anew for every run (code generation each time)."""
+
+    def __init__(self, build: Builder):
+        self._build = build
+
+    def run(self, rows: np.ndarray, state: Any, *, plastic: bool, seed: int) -> tuple[Any, Any]:
+        net = self._build(state, images=rows)
+        for view, value in net.assignments(rows, state, plastic=plastic, seed=seed).items():
+            _assign(view, value)
+        brian2_seed(seed)
+        net.network.run(net.duration, namespace={})
+        return net.read_state(), net.read_presentations(len(rows))
+
+    def close(self) -> None:
+        pass
+
+
+def _assign(key: Any, value: Any) -> None:
+    from brian2 import TimedArray
+
+    if isinstance(key, TimedArray):
+        if not np.array_equal(np.asarray(key.values), np.asarray(value)):
+            raise ValueError("a runtime network must be built with its stimulus table")
+        return
+    key[:] = value
+
+
+class CompiledEngine:
+    """One Brian2 ``cpp_standalone`` program, compiled once and run once per chunk of images.
+
+    Brian2's standalone device is global to the Python process: while a compiled engine is open,
+    other Brian2 code in the same process would be added to its program. Use it as a context
+    manager (or call :meth:`close`), which gives the runtime device back.
+
+    Parameters
+    ----------
+    build
+        Builds the network (called once, with the initial state).
+    state
+        The initial state (its array sizes fix the program's).
+    directory
+        Where the C++ project is written and compiled (deleted by :meth:`close` unless ``keep``).
+    profile
+        Let Brian2 time every code object (``brian2.profiling_summary(engine.net.network)``).
+    """
+
+    def __init__(self, build: Builder, state: Any, directory: str | os.PathLike, *, keep: bool = False,
+                 profile: bool = False):
+        from brian2 import device, prefs, set_device
+
+        self.directory = Path(directory)
+        self.keep = keep
+        set_device("cpp_standalone", directory=str(self.directory), build_on_run=False)
+        self._device = device
+        try:
+            # One simulation per core: OpenMP with 2 threads ran 2x slower than 1 on this machine.
+            prefs.devices.cpp_standalone.openmp_threads = 0
+            self.net = build(state)
+            device.apply_run_args()
+            # Each run gets its own seed: reseed the generator after the run arguments are set
+            # (Brian2's seed() would bake one fixed seed into the program).
+            seed_array = device.get_array_name(self.net.ctrl.variables["rng_seed"])
+            device.insert_code("main", f"brian::_random_generators[0].seed((unsigned long) brian::{seed_array}[0]);")
+            self.net.network.run(self.net.duration, namespace={}, profile=profile)
+            device.build(directory=str(self.directory), run=False, compile=True, with_output=False)
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, rows: np.ndarray, state: Any, *, plastic: bool, seed: int) -> tuple[Any, Any]:
+        run_args = self.net.assignments(rows, state, plastic=plastic, seed=seed)
+        try:
+            self._device.run(run_args=run_args, with_output=False)
+        finally:
+            for name in list(self._device.run_args_arrays):  # per-run input files: remove them
+                for path in (self.directory / "static_arrays" / name, self.directory / "static_arrays" / f"{name}.lock"):
+                    path.unlink(missing_ok=True)
+        return self.net.read_state(), self.net.read_presentations(len(rows))
+
+    def close(self) -> None:
+        from brian2 import set_device
+
+        self._device.reinit()
+        set_device("runtime")
+        if not self.keep:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> "CompiledEngine":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -49,7 +49,8 @@ LIF_COND_EQUATIONS = Equations(
 
 ADAPTIVE_THRESHOLD_EQUATIONS = Equations(
     """
-    dtheta/dt = -theta / tau_theta : volt  # threshold increase (Diehl & Cook 2015)
+    dtheta/dt = -adapt * theta / tau_theta : volt  # threshold increase (Diehl & Cook 2015)
+    adapt : 1 (shared)  # 1: theta adapts; 0: theta frozen (evaluation)
     """
 )
 
@@ -70,10 +71,10 @@ _TEMPLATES: dict[type, _Template] = {
     ),
     LIFAdaptiveParams: _Template(
         LIF_COND_EQUATIONS + ADAPTIVE_THRESHOLD_EQUATIONS,
-        "v > v_th + theta - theta_offset",
-        "v = v_reset\ntheta += theta_plus",
+        "v > v_th + theta - theta_offset and t - lastspike > t_quiet",
+        "v = v_reset\ntheta += adapt * theta_plus",
         lambda p: p.method,
-        lambda p: {"v": p.v_rest, "theta": p.theta_init},
+        lambda p: {"v": p.v_rest, "theta": p.theta_init, "adapt": 1},
     ),
 }
 
@@ -104,6 +105,7 @@ def neuron_group(
     dt: Quantity | None = None,
     name: str | None = None,
     catalog: str | None = None,
+    extra: str = "",
     **overrides: Any,
 ) -> NeuronGroup:
     """A Brian2 ``NeuronGroup`` of ``n`` neurons built from a model card (or parameters).
@@ -119,6 +121,8 @@ def neuron_group(
         Integration step of this group's clock (Brian2's default clock if ``None``).
     name
         Brian2 name of the group.
+    extra
+        Further equations (Brian2 strings with units), e.g. variables that synapses sum into.
     overrides
         Parameter values with units, checked like card values (``tau_m=15 * ms``).
 
@@ -131,7 +135,7 @@ def neuron_group(
     template = _TEMPLATES[type(params)]
     group = NeuronGroup(
         n,
-        template.equations,
+        template.equations + Equations(extra),
         threshold=template.threshold,
         reset=template.reset,
         refractory=params.t_ref,

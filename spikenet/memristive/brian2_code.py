@@ -11,6 +11,7 @@ The same equations in NumPy: :mod:`spikenet.memristive.numpy_models` (the tests 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -71,6 +72,11 @@ class Brian2Device:
     """Brian2 synapses per connection (devices in parallel); each transmits ``read / multiplicity``."""
     initialise: Callable[[Any, np.random.Generator], None]
     """Samples each device's state (stuck, spread, drift) and programs ``x`` from ``w``."""
+
+    @property
+    def state(self) -> tuple[str, ...]:
+        """Names of the per-synapse device variables (what a checkpoint must keep besides ``w``)."""
+        return tuple(re.findall(r"^\s*(\w+)\s*:", self.model, flags=re.MULTILINE))
 
 
 def _curve(k: str, levels: str, a: str) -> str:

@@ -7,7 +7,8 @@ Each template or model name a card may use maps to one dataclass in a dict below
 
 from .devices import DEVICE_MODELS
 from .experiments import PROTOCOLS, ExperimentSection, Expectation
+from .networks import NETWORKS
 from .neurons import NEURON_TEMPLATES
 from .plasticity import PLASTICITY_RULES
 
-__all__ = ["DEVICE_MODELS", "NEURON_TEMPLATES", "PLASTICITY_RULES", "PROTOCOLS", "ExperimentSection", "Expectation"]
+__all__ = ["DEVICE_MODELS", "NETWORKS", "NEURON_TEMPLATES", "PLASTICITY_RULES", "PROTOCOLS", "ExperimentSection", "Expectation"]

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, integer, number, numbers, quantities, quantity, text
+from ..schema import CheckFailed, choice, integer, number, numbers, quantities, quantity, text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,10 +178,41 @@ class DeviceStdpProtocol(StdpWindowProtocol):
     n_devices: int = integer("synapses per timing difference and device card", ge=1, le=100_000)
 
 
+ENGINES = ("compiled", "runtime")
+"""How a long network run is executed: one compiled Brian2 program fed chunk after chunk
+(``cpp_standalone``), or Brian2's runtime mode (for tiny runs and tests)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MnistStdpProtocol:
+    """Unsupervised learning on MNIST: train with STDP, assign labels, test (Diehl & Cook 2015).
+
+    Training shows the first ``n_train`` training images in order, ``epochs`` times, with
+    plasticity and threshold adaptation on. Then both are frozen: each excitatory neuron is
+    assigned the class it responds to most on ``n_assign`` training images, and the
+    ``n_test`` test images are classified by the mean response of each class's neurons.
+    """
+
+    KIND: ClassVar[str] = "mnist_stdp"
+
+    n_train: int = integer("training images per epoch (the first ones of the training set)", ge=1, le=60_000)
+    epochs: int = integer("passes over the training images", ge=1, le=100)
+    n_assign: int = integer("training images (the first ones) used to assign a class to each neuron",
+                            ge=1, le=60_000)
+    n_test: int = integer("test images (the first ones of the test set) to classify", ge=1, le=10_000)
+    chunk: int = integer("images per compiled run; a checkpoint is written after each", ge=1, le=60_000,
+                         default=1000)
+    engine: str = choice("compiled (Brian2 cpp_standalone, built once) or runtime (Brian2 runtime mode)",
+                         ENGINES, default="compiled")
+    accuracy_window: int = integer("running training accuracy: labels assigned on this many previous images",
+                                   ge=10, le=60_000, default=10_000)
+    snapshots: int = integer("weight snapshots kept during training (for figures)", ge=0, le=1000, default=10)
+
+
 PROTOCOLS: dict[str, type] = {
     cls.KIND: cls
     for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol,
-                HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol)
+                HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol, MnistStdpProtocol)
 }
 """Every experiment kind, by registry name, with the protocol section it takes."""
 

@@ -85,7 +85,8 @@ class LIFAdaptiveParams(LIFCondParams):
 
     The neuron fires when :math:`v > v_\mathrm{th} + \theta - \theta_\mathrm{offset}`; each spike
     raises :math:`\theta` by ``theta_plus`` and :math:`\theta` decays with ``tau_theta``.
-    :math:`\theta` starts at ``theta_init``.
+    :math:`\theta` starts at ``theta_init``. After a spike the neuron cannot fire again for
+    ``t_quiet`` (its membrane integrates again after ``t_ref``): the authors' ``timer``.
     """
 
     TEMPLATE: ClassVar[str] = "lif_adaptive"
@@ -95,6 +96,8 @@ class LIFAdaptiveParams(LIFCondParams):
     theta_init: Quantity = quantity("mV", "initial threshold increase", ge=-100, le=100, default="0 mV")
     theta_offset: Quantity = quantity("mV", "constant subtracted from theta in the threshold", ge=-100, le=100,
                                       default="0 mV")
+    t_quiet: Quantity = quantity("ms", "no spike this long after a spike, though the membrane integrates after t_ref",
+                                 ge=0, default="0 ms")
 
 
 NEURON_TEMPLATES: dict[str, type] = {cls.TEMPLATE: cls for cls in (LIFParams, LIFCondParams, LIFAdaptiveParams)}

@@ -1,0 +1,333 @@
+"""Networks assembled from a model card: the Diehl & Cook (2015) MNIST network.
+
+The network runs a *schedule* of images by itself, so that a compiled Brian2 program can show
+thousands of them without handing control back to Python:
+
+* time is cut into slots of ``t_present + t_rest``; a one-neuron controller group ``ctrl``
+  decides at the end of each presentation which image the next slot shows;
+* an image is a row of the ``stimulus`` ``TimedArray`` (rates at intensity 1), indexed by the
+  controller's ``example``; the inputs fire as Poisson processes at that rate times the
+  controller's ``intensity`` while ``presenting``;
+* the excitatory spikes of a presentation are counted into ``ctrl.count``; with fewer than
+  ``min_spikes`` the same image is shown again in the next slot at a higher intensity
+  (Diehl & Cook's rule), otherwise the next image follows;
+* at every slot start each excitatory neuron's input weights are scaled to sum ``w_sum`` by two
+  ``run_regularly`` passes over the synapses (sum, then scale), the authors' normalisation.
+
+Everything that changes from one run to the next (the images, the weights and device states,
+the thresholds, the learning switches, the random seed) is a variable that
+:mod:`spikenet.engine` sets before a run: from Python in runtime mode, through ``run_args``
+in a compiled program.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from brian2 import (
+    EventMonitor,
+    Hz,
+    Network,
+    NeuronGroup,
+    Quantity,
+    SpikeMonitor,
+    Synapses,
+    TimedArray,
+    linked_var,
+    mV,
+    ms,
+    second,
+    volt,
+)
+
+from . import memristive
+from .encoding import N_PIXELS
+from .neurons import neuron_group
+from .params.devices import IdealDeviceParams
+from .params.networks import DiehlCookNetworkParams
+from .plasticity import synapses
+
+__all__ = ["DiehlCookNetwork", "NetworkState", "Presentations", "build_diehl_cook", "initial_state"]
+
+_CONTROLLER = """
+example : integer  # row of the stimulus table shown next
+shown : integer  # row shown in the current slot
+intensity : 1  # input intensity of the next showing
+shown_intensity : 1  # input intensity of the current showing
+repeats : integer  # how often the current image has been shown again
+layer_spikes : 1  # excitatory spikes during the current presentation
+presenting : 1  # 1 while an image is shown, 0 during the rest
+accepted : 1  # 1 if the last presentation counted (enough spikes)
+slot_start : second
+rng_seed : integer  # seed of the compiled program's generator
+"""
+
+_INPUT = """
+rate : Hz
+example_now : integer (linked)
+intensity_now : 1 (linked)
+presenting_now : 1 (linked)
+"""
+
+
+@dataclass
+class NetworkState:
+    """What carries over from one run to the next, and what a checkpoint keeps.
+
+    ``synapses`` holds, per input synapse, ``w``, ``delay`` (seconds) and the device's state
+    (``t_prog`` counted from the start of the next run). ``theta`` is in volts.
+    """
+
+    synapses: dict[str, np.ndarray]
+    theta: np.ndarray
+    intensity: float
+    repeats: int = 0
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Flat name -> array mapping for an ``.npz`` checkpoint."""
+        out = {f"syn_{k}": v for k, v in self.synapses.items()}
+        out.update(theta=self.theta, intensity=np.array(self.intensity), repeats=np.array(self.repeats))
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "NetworkState":
+        syn = {k[4:]: np.asarray(v) for k, v in arrays.items() if k.startswith("syn_")}
+        return cls(syn, np.asarray(arrays["theta"]), float(arrays["intensity"]), int(arrays["repeats"]))
+
+
+@dataclass
+class Presentations:
+    """What a run showed: one entry per presentation that counted, in order.
+
+    ``rows`` are stimulus rows (images of this run), ``responses`` the excitatory spike counts
+    of each (rows x neurons), ``repeats`` how often each image was shown again first.
+    """
+
+    rows: np.ndarray
+    responses: np.ndarray
+    repeats: np.ndarray
+    slots: int
+    """Slots used in all, repeats included."""
+    excitatory_spikes: int = 0
+    input_spikes: int = 0
+
+
+@dataclass
+class DiehlCookNetwork:
+    """The Brian2 objects of a Diehl & Cook network, and how to set and read its state."""
+
+    params: Any
+    network: Network
+    inputs: NeuronGroup
+    exc: NeuronGroup
+    inh: NeuronGroup
+    ctrl: NeuronGroup
+    input_synapses: Synapses
+    stimulus: TimedArray
+    exc_spikes: SpikeMonitor
+    input_spikes: SpikeMonitor | None
+    outcomes: EventMonitor
+    slots: int
+    carried: tuple[str, ...] = field(default=("w", "delay"))
+
+    @property
+    def duration(self) -> Quantity:
+        """Simulated time of one run: ``slots`` slots."""
+        return self.slots * _slot(self.params["network"])
+
+    def assignments(self, rows: np.ndarray, state: NetworkState, *, plastic: bool, seed: int) -> dict[Any, Any]:
+        """Variable -> value for one run (``run_args`` of a compiled program, or set from Python).
+
+        ``rows`` are the images of this run at intensity 1 (Hz, rows x 784); the stimulus table
+        is padded with silent rows.
+        """
+        table = np.zeros(self.stimulus.values.shape)
+        table[: len(rows)] = rows
+        values: dict[Any, Any] = {
+            self.stimulus: table * Hz,
+            self.exc.theta: state.theta * volt,
+            self.exc.adapt: float(plastic),
+            self.input_synapses.plastic: float(plastic),
+            self.ctrl.intensity: state.intensity,
+            self.ctrl.repeats: state.repeats,
+            self.ctrl.rng_seed: int(seed),
+        }
+        for name in self.carried:
+            if name == "delay":
+                continue  # fixed when the network is built
+            unit = self.input_synapses.variables[name].dim
+            values[getattr(self.input_synapses, name)] = Quantity(state.synapses[name], dim=unit)
+        return values
+
+    def read_state(self) -> NetworkState:
+        """The state at the end of a run, as the next run starts from it."""
+        syn = {name: np.array(getattr(self.input_synapses, name)[:], dtype=float) for name in self.carried}
+        if "t_prog" in syn:
+            syn["t_prog"] = syn["t_prog"] - float(self.duration / second)
+        ctrl = self.ctrl
+        return NetworkState(syn, np.array(self.exc.theta[:] / volt), float(ctrl.intensity[0]), int(ctrl.repeats[0]))
+
+    def read_presentations(self, n_rows: int) -> Presentations:
+        """The presentations that counted, with each neuron's spike count during them."""
+        shown = np.asarray(self.outcomes.shown[:], dtype=int)
+        accepted = np.asarray(self.outcomes.accepted[:]) > 0.5
+        start = np.asarray(self.outcomes.slot_start[:] / second)
+        end = np.asarray(self.outcomes.t[:] / second)
+        t = np.asarray(self.exc_spikes.t[:] / second)
+        i = np.asarray(self.exc_spikes.i[:], dtype=int)
+        n = self.exc.N
+        # Each spike belongs to the last slot that started at or before it, if that slot's
+        # presentation had not ended (rest spikes are not counted).
+        slot = np.searchsorted(start, t, side="right") - 1
+        inside = (slot >= 0) & (t <= end[np.clip(slot, 0, None)] + 1e-12)
+        counts = np.zeros((len(start), n), dtype=np.int32)
+        np.add.at(counts, (slot[inside], i[inside]), 1)
+        keep = accepted & (shown < n_rows)
+        rows = shown[keep]
+        repeats = np.bincount(shown[~accepted & (shown < n_rows)], minlength=n_rows + 1)[rows] if len(rows) else rows
+        n_input = 0 if self.input_spikes is None else int(self.input_spikes.num_spikes)
+        return Presentations(rows, counts[keep], np.asarray(repeats), int(np.sum(shown < n_rows)),
+                             int(len(t)), n_input)
+
+
+def _slot(net: DiehlCookNetworkParams) -> Quantity:
+    return net.t_present + net.t_rest
+
+
+def initial_state(sections: dict[str, Any], rng: np.random.Generator) -> NetworkState:
+    """Initial weights ((U[0, 1) + offset) x scale), delays (U[0, delay_max)) and thresholds."""
+    net: DiehlCookNetworkParams = sections["network"]
+    n_syn = N_PIXELS * net.n_exc
+    w = (rng.random(n_syn) + net.w_init_offset) * net.w_init_scale
+    delay = rng.random(n_syn) * float(net.delay_max / second)
+    theta = np.full(net.n_exc, float(sections["neuron"].theta_init / volt))
+    return NetworkState({"w": w, "delay": delay}, theta, net.intensity, 0)
+
+
+def build_diehl_cook(
+    sections: dict[str, Any],
+    state: NetworkState,
+    *,
+    rows: int,
+    slots: int,
+    device: Any = None,
+    rng: np.random.Generator | None = None,
+    record_inputs: bool = False,
+    images: np.ndarray | None = None,
+) -> DiehlCookNetwork:
+    """Assemble the network of Diehl & Cook (2015) from a card's sections.
+
+    Parameters
+    ----------
+    sections
+        ``network``, ``neuron`` (excitatory), ``inhibitory`` and ``plasticity`` parameters.
+    state
+        Initial weights and delays (:func:`initial_state`); with a device, the device states are
+        sampled from ``rng`` unless ``state`` already holds them.
+    rows
+        Images per run (the stimulus table has one more, silent, row).
+    slots
+        Presentation slots per run.
+    device
+        Device parameters of the input synapses (``None``: ideal).
+    record_inputs
+        Also count input spikes (for the synaptic-event and energy estimates).
+    images
+        The images of the run (rates at intensity 1, Hz, rows x 784), for runtime mode, where
+        the stimulus table is fixed when the network is built; a compiled program gets them
+        through :meth:`DiehlCookNetwork.assignments`.
+    """
+    net: DiehlCookNetworkParams = sections["network"]
+    dt = net.dt
+    n = net.n_exc
+    slot = _slot(net)
+    ns = {
+        "t_present": net.t_present, "min_spikes": net.min_spikes, "max_repeats": net.max_repeats,
+        "intensity_start": net.intensity, "intensity_step": net.intensity_step,
+    }
+    ctrl = NeuronGroup(1, _CONTROLLER, dt=dt, namespace=ns, name="ctrl",
+                       events={"stimulus_off": "presenting > 0 and t >= slot_start + t_present - 0.5 * dt"})
+    ctrl.run_on_event("stimulus_off", """
+        accepted = int(layer_spikes >= min_spikes or repeats >= max_repeats)
+        example += int(accepted)
+        repeats = (1 - int(accepted)) * (repeats + 1)
+        intensity = intensity_start + repeats * intensity_step
+        presenting = 0
+    """)
+    ctrl.run_regularly("shown = example\nshown_intensity = intensity\nslot_start = t\nlayer_spikes = 0\npresenting = 1",
+                       dt=slot, when="start", order=0, name="ctrl_slot_start")
+    ctrl.intensity = state.intensity
+    ctrl.repeats = state.repeats
+
+    table = np.zeros((rows + 1, N_PIXELS))
+    if images is not None:
+        table[: len(images)] = images
+    stimulus = TimedArray(table * Hz, dt=1 * second, name="stimulus")
+    inputs = NeuronGroup(N_PIXELS, _INPUT, dt=dt, name="inputs", namespace={"stimulus": stimulus},
+                         threshold="rate > 0 * Hz and presenting_now > 0 and rand() < rate * dt")
+    index = np.zeros(N_PIXELS, dtype=int)
+    inputs.example_now = linked_var(ctrl, "example", index=index)
+    inputs.intensity_now = linked_var(ctrl, "intensity", index=index)
+    inputs.presenting_now = linked_var(ctrl, "presenting", index=index)
+    inputs.run_regularly("rate = stimulus(example_now * second, i) * intensity_now", dt=slot, when="start",
+                         order=1, name="inputs_slot_start")
+
+    normalise = net.w_sum > 0
+    exc = neuron_group(sections["neuron"], n, dt=dt, name="exc", extra="wsum : 1" if normalise else "")
+    inh = neuron_group(sections["inhibitory"], n, dt=dt, name="inh")
+    exc.v = sections["neuron"].v_rest - net.v_init_offset
+    inh.v = sections["inhibitory"].v_rest - net.v_init_offset
+    exc.theta = state.theta * volt
+
+    exc_inh = Synapses(exc, inh, on_pre="ge_post += w_exc_inh", namespace={"w_exc_inh": net.w_exc_inh},
+                       dt=dt, name="exc_inh")
+    exc_inh.connect(j="i")
+    inh_exc = Synapses(inh, exc, on_pre="gi_post += w_inh_exc", namespace={"w_inh_exc": net.w_inh_exc},
+                       dt=dt, name="inh_exc")
+    if net.inhibition == "all_but_self":
+        inh_exc.connect(condition="i != j")
+    counter = Synapses(exc, ctrl, on_pre="layer_spikes_post += 1", dt=dt, name="spike_counter")
+    counter.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
+
+    device = device if device is not None else IdealDeviceParams()
+    syn = synapses(inputs, exc, sections["plasticity"], device=device, target="ge", w_init=state.synapses["w"],
+                   dt=dt, name="input_synapses", rng=rng if rng is not None else np.random.default_rng(0))
+    syn.delay = state.synapses["delay"] * second
+    dev = memristive.brian2_device(device)
+    for name in dev.state:
+        if name in state.synapses:
+            setattr(syn, name, Quantity(state.synapses[name], dim=syn.variables[name].dim))
+    if normalise:
+        _add_normalisation(syn, exc, net, ideal=isinstance(device, IdealDeviceParams), update=dev.update)
+
+    exc_spikes = SpikeMonitor(exc, name="exc_spikes")
+    input_spikes = SpikeMonitor(inputs, record=False, name="input_spikes") if record_inputs else None
+    outcomes = EventMonitor(ctrl, "stimulus_off", variables=["shown", "shown_intensity", "layer_spikes", "accepted",
+                                                             "slot_start"],
+                            when="after_resets", name="outcomes")
+    objects = [ctrl, inputs, exc, inh, exc_inh, inh_exc, counter, syn, exc_spikes, outcomes]
+    if input_spikes is not None:
+        objects.append(input_spikes)
+    network = Network(*objects)
+    carried = ("w", "delay") + dev.state
+    return DiehlCookNetwork(sections, network, inputs, exc, inh, ctrl, syn, stimulus, exc_spikes, input_spikes,
+                            outcomes, slots, carried)
+
+
+def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update) -> None:
+    """Scale each neuron's input weights to sum ``w_sum`` at every slot start (while learning).
+
+    Two passes over the synapses (sum, then scale) in ``run_regularly`` operations, because a
+    compiled program cannot hand the weights to Python between images. With the ideal device
+    the weights are scaled exactly (the authors' code does not clip here); with a memristive
+    device the scaling is a requested change that the device carries out in pulses.
+    """
+    slot = _slot(net)
+    exc.run_regularly("wsum = 0", dt=slot, when="start", order=2, name="exc_wsum_reset")
+    syn.run_regularly("wsum_post += w", dt=slot, when="start", order=3, name="input_wsum")
+    factor = "(w_sum / clip(wsum_post, 1e-9, 1e30) - 1)"
+    code = f"w = w + plastic * w * {factor}" if ideal else update(f"plastic * w * {factor}")
+    syn.run_regularly(code, dt=slot, when="start", order=4, name="input_normalise")
+    syn.namespace["w_sum"] = net.w_sum

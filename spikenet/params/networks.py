@@ -1,0 +1,67 @@
+"""Network parameter sets; a model card's ``[network]`` section names one by ``kind``.
+
+A network card also has a ``[neuron]`` section (the excitatory layer), a ``[plasticity]``
+section (the input synapses' rule) and, for Diehl & Cook, an ``[inhibitory]`` section.
+How the network is assembled is in :mod:`spikenet.networks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from brian2.units.fundamentalunits import Quantity
+
+from ..schema import CheckFailed, choice, integer, number, quantity
+
+INHIBITION = ("all_but_self", "none")
+"""Which excitatory neurons each inhibitory neuron inhibits."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiehlCookNetworkParams:
+    r"""The network of Diehl & Cook (2015): Poisson inputs, an excitatory and an inhibitory layer.
+
+    Each of the 784 inputs fires as a Poisson process at ``rate_per_pixel`` x pixel value
+    x ``intensity`` while an image is shown (``t_present``), then nothing for ``t_rest``.
+    Excitatory neuron ``k`` excites inhibitory neuron ``k`` (weight ``w_exc_inh``), which
+    inhibits every other excitatory neuron (``w_inh_exc``). Before each presentation each
+    excitatory neuron's input weights are scaled to sum to ``w_sum``. When the excitatory layer
+    fires fewer than ``min_spikes`` spikes during a presentation, the image is shown again with
+    ``intensity`` raised by ``intensity_step``.
+    """
+
+    KIND: ClassVar[str] = "diehl_cook"
+
+    n_exc: int = integer("excitatory neurons (as many inhibitory ones)", ge=1, le=100_000)
+    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    t_present: Quantity = quantity("ms", "how long an image is shown", gt=0)
+    t_rest: Quantity = quantity("ms", "silence after each image, for the variables to decay", ge=0)
+    rate_per_pixel: Quantity = quantity("Hz", "input rate per unit of pixel value (0-255) at intensity 1", gt=0)
+    intensity: float = number("input intensity at the first showing of an image", gt=0)
+    intensity_step: float = number("intensity added at each repeated showing", ge=0)
+    min_spikes: int = integer("an image is shown again if the excitatory layer fired fewer spikes than this",
+                              ge=0, le=1_000_000)
+    max_repeats: int = integer("give up on an image after this many repeated showings (not in the paper: "
+                               "a guard against a layer that never fires)", ge=0, le=1000, default=20)
+    w_exc_inh: float = number("weight of excitatory -> inhibitory synapses (conductance / leak)", ge=0)
+    w_inh_exc: float = number("weight of inhibitory -> excitatory synapses (conductance / leak)", ge=0)
+    inhibition: str = choice("which excitatory neurons an inhibitory neuron inhibits", INHIBITION,
+                             default="all_but_self")
+    w_sum: float = number("each excitatory neuron's input weights are scaled to this sum before every "
+                          "presentation (0: no normalisation)", ge=0)
+    w_init_scale: float = number("initial weights are (U[0, 1) + w_init_offset) x w_init_scale", gt=0)
+    w_init_offset: float = number("see w_init_scale", ge=0, default=0.0)
+    delay_max: Quantity = quantity("ms", "input synapses get delays uniform in [0, delay_max)", ge=0)
+    v_init_offset: Quantity = quantity("mV", "membranes start this far below rest at the start of a run",
+                                       ge=0, le=200, default="0 mV")
+
+    def check(self) -> None:
+        for key in ("t_present", "t_rest", "delay_max"):
+            steps = float(getattr(self, key) / self.dt)
+            if abs(steps - round(steps)) > 1e-6:
+                raise CheckFailed(key, f"must be a whole number of time steps (dt = {self.dt})", related=("dt",))
+
+
+NETWORKS: dict[str, type] = {cls.KIND: cls for cls in (DiehlCookNetworkParams,)}
+"""Every network a card may name, by its registry name."""
