@@ -114,23 +114,40 @@ def show(ctx: click.Context, name: str, overrides: tuple[str, ...], smoke: bool)
 
 
 @cli.command()
-@click.argument("experiment")
+@click.argument("experiment", required=False)
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Continue the interrupted run in this folder from its last checkpoint.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default runs/NAME-TIMESTAMP).")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override a value (repeatable).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="Seed of every random generator.")
 @click.option("--smoke", is_flag=True, help="Shrink the experiment to seconds (for tests).")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
 @click.pass_context
-def run(ctx, experiment: str, out: Path | None, overrides: tuple[str, ...], seed: int | None, smoke: bool,
-        progress: bool) -> None:
-    """Run EXPERIMENT (a card name or a path to a card file) and print where the results are."""
-    from .catalog import load_card
-    from .experiments import run_experiment
+def run(ctx, experiment: str | None, resume_dir: Path | None, out: Path | None, overrides: tuple[str, ...],
+        seed: int | None, smoke: bool, progress: bool) -> None:
+    """Run EXPERIMENT (a card name or a path to a card file) and print where the results are.
 
-    card = load_card(experiment, "experiments", overrides=overrides, smoke=smoke, seed=seed, catalog=ctx.obj["catalog"])
-    run_dir = run_experiment(card, out, progress=progress)
+    With --resume RUN_DIR, continue an interrupted run instead (its card is in RUN_DIR).
+    """
+    from .catalog import load_card
+    from .errors import CardError
+    from .experiments import resume_experiment, run_experiment
+
+    if resume_dir is not None:
+        if experiment or out or overrides or seed is not None or smoke:
+            raise CardError("--resume RUN_DIR continues a run with the card in RUN_DIR; "
+                            "give no EXPERIMENT, --out, --set, --seed or --smoke with it")
+        run_dir = resume_experiment(resume_dir, progress=progress)
+        smoke = bool(run_dir.read_info().get("smoke"))
+    else:
+        if not experiment:
+            raise CardError("spikenet run: give an EXPERIMENT (see `spikenet list experiments`) or --resume RUN_DIR")
+        card = load_card(experiment, "experiments", overrides=overrides, smoke=smoke, seed=seed,
+                         catalog=ctx.obj["catalog"])
+        run_dir = run_experiment(card, out, progress=progress)
+        smoke = card.smoke
     metrics = run_dir.read_metrics()
-    if card.smoke:
+    if smoke:
         click.echo("smoke run: a seconds-long check that everything runs, not a result")
     for metric, check in metrics.get("checks", {}).items():
         verdict = "meets" if check["passed"] else "MISSES"

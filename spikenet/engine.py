@@ -170,3 +170,44 @@ class CompiledEngine:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def present(
+    engine: Engine,
+    images: np.ndarray,
+    state: Any,
+    *,
+    plastic: bool,
+    chunk: int,
+    seed: int,
+    phase: int,
+    start: int = 0,
+    run_index: int = 0,
+    fresh: Callable[[Any], Any] | None = None,
+):
+    """Show ``images[start:]`` in runs of at most ``chunk``; yield after each run.
+
+    Each run starts at the first image the previous one did not finish (an image still being
+    repeated carries its raised intensity over). Yields ``(position, presentations, state,
+    run_index)``: ``position`` is the index of the run's first image, ``presentations`` what it
+    finished (:class:`spikenet.networks.Presentations`), ``state`` what the next run starts from,
+    and ``run_index`` the index of the next run. Each run's seed is :func:`run_seed` of
+    ``(seed, phase, run_index)``, so a resumed phase repeats exactly what an uninterrupted one does.
+
+    Parameters
+    ----------
+    fresh
+        Called with the state after a run that finished all its images, to reset the intensity
+        of the next image (the rest of that run showed silent rows).
+    """
+    position = start
+    while position < len(images):
+        rows = images[position: position + chunk]
+        state, shown = engine.run(rows, state, plastic=plastic, seed=run_seed(seed, phase, run_index))
+        if len(shown.rows) and not np.array_equal(shown.rows, np.arange(len(shown.rows))):
+            raise RuntimeError(f"images finished out of order: {shown.rows[:10]}")
+        if len(shown.rows) == len(rows) and fresh is not None:
+            state = fresh(state)
+        run_index += 1
+        yield position, shown, state, run_index
+        position += len(shown.rows)

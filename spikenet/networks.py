@@ -49,7 +49,7 @@ from .params.devices import IdealDeviceParams
 from .params.networks import DiehlCookNetworkParams
 from .plasticity import synapses
 
-__all__ = ["DiehlCookNetwork", "NetworkState", "Presentations", "build_diehl_cook", "initial_state"]
+__all__ = ["DiehlCookNetwork", "NetworkState", "Presentations", "build_diehl_cook", "initial_state", "receptive_fields"]
 
 _CONTROLLER = """
 example : integer  # row of the stimulus table shown next
@@ -184,6 +184,10 @@ class DiehlCookNetwork:
         inside = (slot >= 0) & (t <= end[np.clip(slot, 0, None)] + 1e-12)
         counts = np.zeros((len(start), n), dtype=np.int32)
         np.add.at(counts, (slot[inside], i[inside]), 1)
+        counted = np.asarray(self.outcomes.layer_spikes[:])
+        if not np.array_equal(counts.sum(axis=1), counted):
+            raise RuntimeError("spike counts per presentation disagree with the controller's count: "
+                               f"{counts.sum(axis=1)[:8]} vs {counted[:8]}")
         keep = accepted & (shown < n_rows)
         rows = shown[keep]
         repeats = np.bincount(shown[~accepted & (shown < n_rows)], minlength=n_rows + 1)[rows] if len(rows) else rows
@@ -196,14 +200,30 @@ def _slot(net: DiehlCookNetworkParams) -> Quantity:
     return net.t_present + net.t_rest
 
 
-def initial_state(sections: dict[str, Any], rng: np.random.Generator) -> NetworkState:
-    """Initial weights ((U[0, 1) + offset) x scale), delays (U[0, delay_max)) and thresholds."""
+def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: Any = None) -> NetworkState:
+    """Initial weights ((U[0, 1) + offset) x scale), delays (U[0, delay_max)), thresholds, and
+    each device's sampled state (``device``: its parameters; ``None`` for the ideal device).
+
+    Synapses are ordered as Brian2 connects them: input pixel, then neuron, then parallel device.
+    """
     net: DiehlCookNetworkParams = sections["network"]
+    rule = sections["plasticity"]
+    device = device if device is not None else IdealDeviceParams()
+    copies = memristive.brian2_device(device).multiplicity
     n_syn = N_PIXELS * net.n_exc
-    w = (rng.random(n_syn) + net.w_init_offset) * net.w_init_scale
-    delay = rng.random(n_syn) * float(net.delay_max / second)
+    w = np.repeat((rng.random(n_syn) + net.w_init_offset) * net.w_init_scale, copies)
+    delay = np.repeat(rng.random(n_syn) * float(net.delay_max / second), copies)
+    syn = memristive.initial_device_state(device, np.clip(w, rule.w_min, rule.w_max) if copies > 1 else w,
+                                          rule.w_min, rule.w_max, rng)
+    syn["delay"] = delay
     theta = np.full(net.n_exc, float(sections["neuron"].theta_init / volt))
-    return NetworkState({"w": w, "delay": delay}, theta, net.intensity, 0)
+    return NetworkState(syn, theta, net.intensity, 0)
+
+
+def receptive_fields(state: NetworkState, n_exc: int) -> np.ndarray:
+    """Each neuron's input weights as an image: shape ``(n_exc, 28, 28)`` (mean over parallel devices)."""
+    w = np.asarray(state.synapses["w"], dtype=float)
+    return w.reshape(N_PIXELS, n_exc, -1).mean(axis=2).T.reshape(n_exc, 28, 28)
 
 
 def build_diehl_cook(
@@ -297,10 +317,10 @@ def build_diehl_cook(
     syn.delay = state.synapses["delay"] * second
     dev = memristive.brian2_device(device)
     for name in dev.state:
-        if name in state.synapses:
-            setattr(syn, name, Quantity(state.synapses[name], dim=syn.variables[name].dim))
+        setattr(syn, name, Quantity(state.synapses[name], dim=syn.variables[name].dim))
     if normalise:
-        _add_normalisation(syn, exc, net, ideal=isinstance(device, IdealDeviceParams), update=dev.update)
+        _add_normalisation(syn, exc, net, ideal=isinstance(device, IdealDeviceParams), update=dev.update,
+                           copies=dev.multiplicity)
 
     exc_spikes = SpikeMonitor(exc, name="exc_spikes")
     input_spikes = SpikeMonitor(inputs, record=False, name="input_spikes") if record_inputs else None
@@ -316,7 +336,8 @@ def build_diehl_cook(
                             outcomes, slots, carried)
 
 
-def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update) -> None:
+def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update,
+                       copies: int) -> None:
     """Scale each neuron's input weights to sum ``w_sum`` at every slot start (while learning).
 
     Two passes over the synapses (sum, then scale) in ``run_regularly`` operations, because a
@@ -330,4 +351,4 @@ def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkPar
     factor = "(w_sum / clip(wsum_post, 1e-9, 1e30) - 1)"
     code = f"w = w + plastic * w * {factor}" if ideal else update(f"plastic * w * {factor}")
     syn.run_regularly(code, dt=slot, when="start", order=4, name="input_normalise")
-    syn.namespace["w_sum"] = net.w_sum
+    syn.namespace["w_sum"] = net.w_sum * copies  # parallel devices each transmit w / copies

@@ -17,6 +17,7 @@ never written into, so a run cannot overwrite another run's results.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -24,6 +25,7 @@ import math
 import os
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -268,3 +270,60 @@ def open_run_dir(path: str | os.PathLike) -> RunDir:
     if not run.card.is_file():
         raise RunDirError(f"{run.path}: not a run folder (no card.toml)")
     return run
+
+
+CHECKPOINT = "checkpoint.json"
+"""A run folder's checkpoint: this JSON names the ``.npz`` with the arrays and its SHA-256."""
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_checkpoint(run: RunDir, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Path:
+    """Write a checkpoint so that an interruption at any moment leaves the previous or the new one.
+
+    The arrays go to a new ``checkpoint-<n>.npz`` (written atomically); then ``checkpoint.json``,
+    which names it and holds its SHA-256 and ``meta``, is replaced atomically (the commit
+    point); then the older ``.npz`` is removed.
+    """
+    previous = _read_json(run.path / CHECKPOINT) if (run.path / CHECKPOINT).exists() else None
+    number = 1 if previous is None else int(previous["number"]) + 1
+    npz = run.path / f"checkpoint-{number}.npz"
+    atomic_save_npz(npz, **arrays)
+    atomic_write_json(run.path / CHECKPOINT, {"number": number, "arrays": npz.name, "sha256": _sha256(npz), **meta})
+    if previous is not None:
+        (run.path / previous["arrays"]).unlink(missing_ok=True)
+    return npz
+
+
+def load_checkpoint(run: RunDir) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """The last checkpoint's arrays and meta, or ``None`` if the run has none.
+
+    Raises
+    ------
+    RunDirError
+        If the checkpoint is unreadable or its arrays do not match their recorded SHA-256.
+    """
+    index = run.path / CHECKPOINT
+    if not index.exists():
+        return None
+    meta = _read_json(index)
+    for key in ("number", "arrays", "sha256"):
+        if key not in meta:
+            raise RunDirError(f"{index}: corrupt checkpoint (no '{key}'); start a new run")
+    npz = run.path / str(meta["arrays"])
+    if not npz.is_file():
+        raise RunDirError(f"{index}: names {npz.name}, which is missing; start a new run")
+    if _sha256(npz) != meta["sha256"]:
+        raise RunDirError(f"{npz}: corrupt checkpoint (SHA-256 differs from {index.name}); start a new run")
+    try:
+        with np.load(npz) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise RunDirError(f"{npz}: unreadable checkpoint ({exc}); start a new run") from None
+    return arrays, meta

@@ -25,12 +25,21 @@ from typing import Any
 from .. import __version__
 from ..catalog import Card, card_to_toml, load_card
 from ..engine import seed_everything
-from ..errors import CardError
+from ..errors import CardError, RunDirError
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, atomic_write_json, atomic_write_text, create_run_dir, open_run_dir
-from . import device_curves, device_stdp, hebb_oja, lif_fi_curve, song2000_bimodal, stdp_window, triplet_frequency
+from . import (
+    device_curves,
+    device_stdp,
+    hebb_oja,
+    lif_fi_curve,
+    mnist_stdp,
+    song2000_bimodal,
+    stdp_window,
+    triplet_frequency,
+)
 
-__all__ = ["RUNNERS", "run_experiment", "redraw"]
+__all__ = ["RUNNERS", "run_experiment", "resume_experiment", "redraw"]
 
 RUNNERS: dict[str, ModuleType] = {
     "lif_fi_curve": lif_fi_curve,
@@ -40,6 +49,7 @@ RUNNERS: dict[str, ModuleType] = {
     "hebb_oja": hebb_oja,
     "device_curves": device_curves,
     "device_stdp": device_stdp,
+    "mnist_stdp": mnist_stdp,
 }
 """Every experiment kind, by the registry name an experiment card gives in ``experiment.kind``."""
 
@@ -89,6 +99,26 @@ def run_experiment(card: Card, out: str | Path | None = None, *, progress: bool 
     progress
         Show progress bars.
     """
+    runner = _check_card(card)
+    return _run(card, runner, create_run_dir(card.meta.name, out), progress=progress, resumed=False)
+
+
+def resume_experiment(run_dir: str | Path, *, progress: bool = True) -> RunDir:
+    """Continue an interrupted run from its last checkpoint, with the card stored in its folder."""
+    run = open_run_dir(run_dir)
+    info = run.read_info()
+    if info.get("status") == "complete":
+        raise RunDirError(f"{run.path}: this run is complete; nothing to resume")
+    card = load_card(run.card, "experiments")
+    runner = _check_card(card)
+    if not getattr(runner, "RESUMABLE", False):
+        raise RunDirError(f"{run.path}: {card['experiment'].kind} runs are short and keep no checkpoints; "
+                          "start a new run")
+    return _run(card, runner, run, progress=progress, resumed=True, previous=info)
+
+
+def _check_card(card: Card) -> ModuleType:
+    """The card's runner, after checking that the card asks only for what the runner does."""
     if card.kind != "experiments":
         raise CardError(f"{card.path}: {card.meta.name!r} is a {card.kind[:-1]} card, not an experiment")
     runner = RUNNERS[card["experiment"].kind]
@@ -104,8 +134,13 @@ def run_experiment(card: Card, out: str | Path | None = None, *, progress: bool 
             f"{card.path}: experiment.device = {card['experiment'].device!r}: the {card['experiment'].kind} "
             "experiment does not store weights in a device card; leave experiment.device empty"
         )
-    run = create_run_dir(card.meta.name, out)
-    atomic_write_text(run.card, card_to_toml(card))
+    return runner
+
+
+def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed: bool,
+         previous: dict | None = None) -> RunDir:
+    if not resumed:
+        atomic_write_text(run.card, card_to_toml(card))
     info = {
         "experiment": card.meta.name,
         "kind": card["experiment"].kind,
@@ -116,9 +151,12 @@ def run_experiment(card: Card, out: str | Path | None = None, *, progress: bool 
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "status": "running",
     }
+    if resumed and previous is not None:
+        info.update(smoke=previous.get("smoke", False), started=previous.get("started"),
+                    resumed=[*previous.get("resumed", []), time.strftime("%Y-%m-%dT%H:%M:%S%z")])
     atomic_write_json(run.info, info)
     log = run.logger()
-    log.info("run %s (%s) seed %d%s", card.meta.name, card["experiment"].kind, card["experiment"].seed,
+    log.info("%s %s (%s) seed %d%s", "resume" if resumed else "run", card.meta.name, card["experiment"].kind, card["experiment"].seed,
              " [smoke]" if card.smoke else "")
     start = time.perf_counter()
     try:

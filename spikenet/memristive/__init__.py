@@ -9,7 +9,7 @@ code-generation target, hence the name).
   (optional ``torch`` extra; import it from its module).
 """
 
-from .brian2_code import Brian2Device, brian2_device, device_namespace
+from .brian2_code import Brian2Device, brian2_device, device_namespace, initial_device_state
 from .numpy_models import DeviceArray, exp_curve_step, pulses_per_range
 
-__all__ = ["DeviceArray", "Brian2Device", "brian2_device", "device_namespace", "exp_curve_step", "pulses_per_range"]
+__all__ = ["DeviceArray", "Brian2Device", "brian2_device", "device_namespace", "initial_device_state", "exp_curve_step", "pulses_per_range"]

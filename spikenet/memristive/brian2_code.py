@@ -27,7 +27,7 @@ from ..params.devices import (
 )
 from .numpy_models import DeviceArray
 
-__all__ = ["Brian2Device", "brian2_device"]
+__all__ = ["Brian2Device", "brian2_device", "initial_device_state", "device_namespace"]
 
 _STATE = """
 x : 1  # normalised conductance of the device
@@ -151,23 +151,33 @@ def _read_expression(p) -> str:
     return f"(w_min + (w_max - w_min) * {x})"
 
 
+def initial_device_state(p: Any, w: np.ndarray, w_min: float, w_max: float,
+                         rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each device's sampled state (stuck, spread, drift, ...) programmed from weights ``w``.
+
+    Returns every per-synapse variable of the device's Brian2 code, and ``w`` as the devices
+    hold it (the requested weights are clipped to the range and, for binary devices, rounded).
+    """
+    if isinstance(p, IdealDeviceParams):
+        return {"w": np.asarray(w, dtype=float)}
+    x0 = np.clip((np.asarray(w, dtype=float) - w_min) / (w_max - w_min), 0, 1)
+    devices = DeviceArray(p, len(x0), rng, x0)
+    state = {name: np.zeros(len(x0)) for name in brian2_device(p).state}
+    state.update(x=devices.x, stuck=devices.stuck, dscale=devices.scale, nu_dev=devices.nu)
+    if isinstance(p, _BinaryDeviceParams):
+        state.update(on=devices.on, p_set_dev=devices.p_set, p_reset_dev=devices.p_reset)
+    if isinstance(p, PCM2DeviceParams):
+        state.update(xp=devices.xp, xm=devices.xm)
+    state["w"] = w_min + (w_max - w_min) * devices.x
+    return {k: np.asarray(v, dtype=float) for k, v in state.items()}
+
+
 def _initialise(p) -> Callable[[Any, np.random.Generator], None]:
     def initialise(syn, rng: np.random.Generator) -> None:
-        w_min, w_max = syn.namespace["w_min"], syn.namespace["w_max"]
-        x0 = (np.asarray(syn.w[:]) - w_min) / (w_max - w_min)
-        devices = DeviceArray(p, len(x0), rng, np.clip(x0, 0, 1))
-        syn.x = devices.x
-        syn.stuck = devices.stuck
-        syn.dscale = devices.scale
-        syn.nu_dev = devices.nu
-        if isinstance(p, _BinaryDeviceParams):
-            syn.on = devices.on
-            syn.p_set_dev = devices.p_set
-            syn.p_reset_dev = devices.p_reset
-        if isinstance(p, PCM2DeviceParams):
-            syn.xp = devices.xp
-            syn.xm = devices.xm
-        syn.w = w_min + (w_max - w_min) * devices.x
+        state = initial_device_state(p, np.asarray(syn.w[:]), syn.namespace["w_min"], syn.namespace["w_max"], rng)
+        for name, values in state.items():
+            if name != "t_prog":
+                setattr(syn, name, values)
 
     return initialise
 

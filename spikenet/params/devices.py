@@ -46,6 +46,8 @@ class _DeviceCommon:
                                     default="0 pJ")
     energy_ltd: Quantity = quantity("pJ", "energy of one depressing pulse (0: not given by the source)", ge=0,
                                     default="0 pJ")
+    energy_read: Quantity = quantity("pJ", "energy of one read, i.e. one transmitted spike (0: not given by the source)",
+                                     ge=0, default="0 pJ")
 
     def check(self) -> None:
         if not self.g_min < self.g_max:

@@ -1,0 +1,325 @@
+"""Unsupervised MNIST learning with STDP (Diehl & Cook 2015), on any device card.
+
+Three phases, each a sequence of runs of the network (:mod:`spikenet.networks`) through an
+engine (:mod:`spikenet.engine`): ``train`` (plasticity and threshold adaptation on), ``assign``
+(frozen; each neuron takes the class it responds to most) and ``test`` (frozen; classified by
+the assigned neurons). A checkpoint is written after every run, so an interrupted run continues
+with ``spikenet run --resume RUN_DIR`` and ends exactly as an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from brian2 import Hz, joule
+from tqdm.auto import tqdm
+
+from .. import figures as fig
+from ..datasets import load_mnist
+from ..engine import CompiledEngine, RuntimeEngine, present
+from ..learning import assign_labels, classify, evaluate
+from ..networks import NetworkState, build_diehl_cook, initial_state, receptive_fields
+from ..runs import RunDir, load_checkpoint, read_csv, save_checkpoint, write_csv
+
+METRICS = (
+    "test_accuracy",
+    "no_answer_fraction",
+    "train_accuracy_last",
+    "seconds_per_example",
+    "training_seconds",
+    "compile_seconds",
+    "repeat_fraction",
+    "excitatory_spikes_per_example",
+    "input_spikes_per_example",
+    "synaptic_events_per_example",
+    "energy_per_inference_pj",
+    "programming_pulses_per_synapse",
+    "training_energy_pj",
+    "peak_memory_mib",
+)
+USES_DEVICE = True
+RESUMABLE = True
+"""Writes a checkpoint after every run of the network; ``spikenet run --resume RUN_DIR`` continues."""
+
+PHASES = ("train", "assign", "test")
+
+
+def _phase_data(card) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Images (rates at intensity 1, Hz) and labels of each phase."""
+    proto, net = card["protocol"], card["network"]
+    scale = float(net.rate_per_pixel / Hz)
+    train, test = load_mnist("train"), load_mnist("test")
+    train_rates = train.images.reshape(len(train.images), -1).astype(float) * scale
+    order = np.arange(proto.epochs * proto.n_train) % proto.n_train
+    return {
+        "train": (train_rates[order], train.labels[order]),
+        "assign": (train_rates[: proto.n_assign], train.labels[: proto.n_assign]),
+        "test": (test.images[: proto.n_test].reshape(proto.n_test, -1).astype(float) * scale,
+                 test.labels[: proto.n_test]),
+    }
+
+
+class _Progress:
+    """Everything a checkpoint holds besides the network state, with its array form."""
+
+    def __init__(self, card):
+        n = card["network"].n_exc
+        proto = card["protocol"]
+        self.phase = 0
+        self.position = 0
+        self.run_index = 0
+        self.seconds = {p: 0.0 for p in PHASES}
+        self.responses = {"assign": np.zeros((proto.n_assign, n), np.int16),
+                          "test": np.zeros((proto.n_test, n), np.int16)}
+        self.window = np.zeros((0, n), np.int16)  # recent training responses, for the running accuracy
+        self.window_labels = np.zeros(0, np.int64)
+        self.log = {k: [] for k in ("examples", "running_accuracy", "seconds", "slots", "excitatory_spikes",
+                                    "input_spikes")}
+        self.counters = {p: {"slots": 0, "examples": 0, "excitatory_spikes": 0, "input_spikes": 0} for p in PHASES}
+        self.snapshots: list[np.ndarray] = []
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {f"responses_{k}": v for k, v in self.responses.items()}
+        out.update(window=self.window, window_labels=self.window_labels)
+        out.update({f"log_{k}": np.asarray(v, float) for k, v in self.log.items()})
+        if self.snapshots:
+            out["snapshots"] = np.stack(self.snapshots)
+        return out
+
+    def meta(self) -> dict[str, Any]:
+        return {"phase": PHASES[self.phase] if self.phase < len(PHASES) else "done", "phase_index": self.phase,
+                "position": self.position, "run_index": self.run_index, "seconds": self.seconds,
+                "counters": self.counters}
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        self.phase, self.position, self.run_index = meta["phase_index"], meta["position"], meta["run_index"]
+        self.seconds, self.counters = meta["seconds"], meta["counters"]
+        for k in self.responses:
+            self.responses[k] = arrays[f"responses_{k}"]
+        self.window, self.window_labels = arrays["window"], arrays["window_labels"]
+        self.log = {k: list(arrays[f"log_{k}"]) for k in self.log}
+        self.snapshots = list(arrays["snapshots"]) if "snapshots" in arrays else []
+
+
+def _engine(card, run: RunDir, state: NetworkState, rows: int):
+    sections, device = card.sections, card.sections.get("device")
+
+    def build(state, images=None):
+        return build_diehl_cook(sections, state, rows=rows, slots=rows, device=device, images=images,
+                                record_inputs=True)
+
+    if card["protocol"].engine == "runtime":
+        return RuntimeEngine(build)
+    return CompiledEngine(build, state, run.path / "build")
+
+
+def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
+    proto, net = card["protocol"], card["network"]
+    seed = card["experiment"].seed
+    data = _phase_data(card)
+    prog = _Progress(card)
+    checkpoint = load_checkpoint(run)
+    if checkpoint is None:
+        state = initial_state(card.sections, np.random.default_rng([seed, 1]), card.sections.get("device"))
+    else:
+        arrays, meta = checkpoint
+        state = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
+        prog.restore(arrays, meta)
+        log.info("resumed from checkpoint %d: phase %s, image %d", meta["number"], meta["phase"], meta["position"])
+
+    total = sum(len(data[p][0]) for p in PHASES)
+    done_before = sum(len(data[p][0]) for p in PHASES[: prog.phase]) + prog.position
+    bar = tqdm(total=total, initial=done_before, unit="img", desc=PHASES[min(prog.phase, 2)], disable=not progress,
+               dynamic_ncols=True)
+    snapshot_every = max(1, len(data["train"][0]) // proto.snapshots) if proto.snapshots else 0
+    started = time.perf_counter()
+    engine = None
+    try:
+        if prog.phase < len(PHASES):
+            engine = _engine(card, run, state, min(proto.chunk, max(len(d[0]) for d in data.values())))
+            compile_seconds = time.perf_counter() - started
+            prog.seconds["compile"] = prog.seconds.get("compile", 0.0) + compile_seconds
+            log.info("engine %s ready in %.1f s", proto.engine, compile_seconds)
+        while prog.phase < len(PHASES):
+            phase = PHASES[prog.phase]
+            images, labels = data[phase]
+            t0 = time.perf_counter()
+            fresh = _fresh(net)
+            for position, shown, state, run_index in present(
+                engine, images, state, plastic=phase == "train", chunk=proto.chunk, seed=seed,
+                phase=prog.phase, start=prog.position, run_index=prog.run_index, fresh=fresh,
+            ):
+                k = len(shown.rows)
+                _record(prog, phase, position, shown, labels, proto, snapshot_every, state, net.n_exc)
+                prog.position, prog.run_index = position + k, run_index
+                now = time.perf_counter()
+                prog.seconds[phase] += now - t0
+                t0 = now
+                save_checkpoint(run, {**{f"state_{k}": v for k, v in state.arrays().items()}, **prog.arrays()},
+                                prog.meta())
+                bar.update(k)
+                bar.set_description(phase)
+                if phase == "train" and prog.log["running_accuracy"]:
+                    bar.set_postfix(acc=f"{prog.log['running_accuracy'][-1]:.3f}")
+            prog.phase, prog.position, prog.run_index = prog.phase + 1, 0, 0
+            state = fresh(state)
+            save_checkpoint(run, {**{f"state_{k}": v for k, v in state.arrays().items()}, **prog.arrays()}, prog.meta())
+            log.info("phase %s done in %.1f s", phase, prog.seconds[phase])
+    finally:
+        bar.close()
+        if engine is not None:
+            engine.close()
+    return _finish(card, run, prog, state, data)
+
+
+def _fresh(net):
+    def fresh(state: NetworkState) -> NetworkState:
+        state.intensity, state.repeats = net.intensity, 0
+        return state
+
+    return fresh
+
+
+def _record(prog: _Progress, phase: str, position: int, shown, labels, proto, snapshot_every: int, state,
+            n_exc: int) -> None:
+    k = len(shown.rows)
+    c = prog.counters[phase]
+    c["slots"] += shown.slots
+    c["examples"] += k
+    c["excitatory_spikes"] += shown.excitatory_spikes
+    c["input_spikes"] += shown.input_spikes
+    if phase in prog.responses:
+        prog.responses[phase][position: position + k] = shown.responses
+        return
+    run_labels = labels[position: position + k]
+    if len(prog.window_labels) >= 10 * 10:  # enough examples to assign a class to most neurons
+        predicted = classify(shown.responses, assign_labels(prog.window, prog.window_labels))
+        accuracy = float(np.mean(predicted == run_labels)) if k else float("nan")
+    else:
+        accuracy = float("nan")
+    prog.window = np.concatenate([prog.window, shown.responses.astype(np.int16)])[-proto.accuracy_window:]
+    prog.window_labels = np.concatenate([prog.window_labels, run_labels])[-proto.accuracy_window:]
+    for key, value in (("examples", position + k), ("running_accuracy", accuracy), ("seconds", prog.seconds["train"]),
+                       ("slots", shown.slots), ("excitatory_spikes", shown.excitatory_spikes),
+                       ("input_spikes", shown.input_spikes)):
+        prog.log[key].append(value)
+    if snapshot_every and (position + k) // snapshot_every > position // snapshot_every:
+        prog.snapshots.append(receptive_fields(state, n_exc).astype(np.float32))
+
+
+def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> dict[str, Any]:
+    net = card["network"]
+    assign_labels_ = data["assign"][1]
+    assignments = assign_labels(prog.responses["assign"], assign_labels_)
+    test_labels = data["test"][1]
+    predictions = classify(prog.responses["test"], assignments)
+    result = evaluate(test_labels, predictions)
+    fields = receptive_fields(state, net.n_exc)
+    np.savez_compressed(run.path / "final_state.npz", receptive_fields=fields, theta=state.theta,
+                        assignments=assignments)
+    run.figures.mkdir(exist_ok=True)
+    write_csv(run.figures / "training.csv", prog.log)
+    write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), "theta_mV": state.theta * 1e3,
+                                               "assigned_class": assignments})
+    matrix = np.asarray(result["confusion_matrix"])
+    write_csv(run.figures / "confusion.csv", {"true_class": np.arange(10),
+                                              **{f"pred_{c}": matrix[:, c] for c in range(10)},
+                                              "no_answer": matrix[:, 10]})
+    if prog.snapshots:
+        np.savez_compressed(run.figures / "receptive_fields_history.npz", snapshots=np.stack(prog.snapshots))
+
+    test = prog.counters["test"]
+    train = prog.counters["train"]
+    n_test = max(test["examples"], 1)
+    copies = int(round(len(state.synapses["w"]) / (784 * net.n_exc)))
+    input_per = test["input_spikes"] / n_test
+    events = input_per * net.n_exc * copies + test["excitatory_spikes"] / n_test * (net.n_exc + 1)
+    device = card.sections.get("device")
+    accuracies = [a for a in prog.log["running_accuracy"] if a == a]
+    ltp = float(np.sum(state.synapses.get("pulses_ltp", 0.0)))
+    ltd = float(np.sum(state.synapses.get("pulses_ltd", 0.0)))
+    pulses = ltp + ltd if "pulses_ltp" in state.synapses else float("nan")
+    return {
+        "test_accuracy": result["accuracy"],
+        "no_answer_fraction": result["no_answer_fraction"],
+        "per_class_accuracy": result["per_class_accuracy"],
+        "confusion_matrix": result["confusion_matrix"],
+        "train_accuracy_last": accuracies[-1] if accuracies else float("nan"),
+        "seconds_per_example": (prog.seconds["train"] + prog.seconds.get("compile", 0.0)) / max(train["examples"], 1),
+        "training_seconds": prog.seconds["train"],
+        "compile_seconds": prog.seconds.get("compile", 0.0),
+        "phase_seconds": {p: prog.seconds[p] for p in PHASES},
+        "repeat_fraction": 1 - train["examples"] / max(train["slots"], 1),
+        "excitatory_spikes_per_example": test["excitatory_spikes"] / n_test,
+        "input_spikes_per_example": input_per,
+        "synaptic_events_per_example": events,
+        "energy_per_inference_pj": _energy(device, "energy_read", input_per * net.n_exc * copies),
+        "programming_pulses_per_synapse": pulses / max(len(state.synapses["w"]), 1),
+        "training_energy_pj": _energy(device, "energy_ltp", ltp) + _energy(device, "energy_ltd", ltd),
+        "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "assigned_neurons": int(np.sum(assignments >= 0)),
+    }
+
+
+def _energy(device, key: str, count: float) -> float:
+    """``count`` reads or pulses times the device card's energy per event (NaN if the card gives none)."""
+    energy = getattr(device, key, None)
+    if energy is None or float(energy / joule) == 0:
+        return float("nan")
+    return float(count * energy / joule) * 1e12
+
+
+def draw(run: RunDir) -> list[Path]:
+    paths = []
+    final = np.load(run.path / "final_state.npz")
+    fields = final["receptive_fields"]
+    n = len(fields)
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    with fig.style():
+        import matplotlib.pyplot as plt
+
+        figure, axes = plt.subplots(rows, cols, figsize=(min(12, cols * 0.6 + 1), min(12, rows * 0.6 + 1)),
+                                    squeeze=False)
+        vmax = float(np.percentile(fields, 99.5)) or 1.0
+        for k, ax in enumerate(axes.flat):
+            ax.axis("off")
+            if k < n:
+                ax.imshow(fields[k], cmap="hot_r", vmin=0, vmax=vmax, interpolation="nearest")
+        figure.suptitle(f"Receptive fields: input weights of the {n} excitatory neurons")
+        paths.append(fig.save_figure(figure, run.figure("receptive_fields")))
+
+        log = read_csv(run.figures / "training.csv")
+        figure, ax = plt.subplots(figsize=(6, 3.5))
+        if len(log.get("examples", [])):
+            ax.plot(log["examples"], 100 * log["running_accuracy"], marker=".")
+        ax.set_xlabel("training images shown")
+        ax.set_ylabel("running accuracy (%)")
+        ax.set_title("Accuracy during training (labels from the previous images)")
+        paths.append(fig.save_figure(figure, run.figure("training_accuracy")))
+
+        th = read_csv(run.figures / "thresholds.csv")
+        figure, ax = plt.subplots(figsize=(5, 3.5))
+        ax.hist(th["theta_mV"], bins=30)
+        ax.set_xlabel("adaptive threshold theta (mV)")
+        ax.set_ylabel("neurons")
+        ax.set_title("Thresholds after training")
+        paths.append(fig.save_figure(figure, run.figure("thresholds")))
+
+        conf = read_csv(run.figures / "confusion.csv")
+        matrix = np.stack([conf[f"pred_{c}"] for c in range(10)] + [conf["no_answer"]], axis=1).astype(float)
+        matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        figure, ax = plt.subplots(figsize=(5.5, 4.5))
+        image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"])
+        ax.set_yticks(range(10))
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        ax.set_title("Confusion matrix (fraction of each true class)")
+        figure.colorbar(image, ax=ax)
+        paths.append(fig.save_figure(figure, run.figure("confusion")))
+    return paths

@@ -1,0 +1,154 @@
+"""The Diehl & Cook network and its engines: schedule, repeat rule, normalisation, compiled vs
+runtime, checkpoints and resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from brian2 import Hz, second
+
+from spikenet.catalog import load_card
+from spikenet.engine import CompiledEngine, RuntimeEngine, present
+from spikenet.networks import build_diehl_cook, initial_state
+
+FAST = ["network.n_exc=4", "network.min_spikes=2", "network.t_present=40 ms", "network.t_rest=10 ms", "network.delay_max=2 ms"]
+
+
+def sections(*overrides):
+    return load_card("diehl_cook_2015", "models", overrides=[*FAST, *overrides]).sections
+
+
+def builder(sec, rows, slots=None, **kwargs):
+    def build(state, images=None):
+        return build_diehl_cook(sec, state, rows=rows, slots=slots or rows, images=images, **kwargs)
+
+    return build
+
+
+def deterministic_images(n, rng):
+    """Images whose lit pixels fire at every step (rate x dt = 1), so no random stream matters."""
+    images = np.zeros((n, 784))
+    for k in range(n):
+        images[k, rng.choice(784, 30, replace=False)] = 2000.0  # Hz at intensity 1; x 2 x 0.5 ms >= 1
+    return images
+
+
+def test_silent_image_is_repeated_with_rising_intensity_then_given_up():
+    sec = sections("network.max_repeats=3")
+    state = initial_state(sec, np.random.default_rng(0))
+    engine = RuntimeEngine(builder(sec, rows=2, slots=5))
+    images = np.zeros((2, 784))
+    _, shown = engine.run(images, state, plastic=True, seed=1)
+    assert list(shown.rows) == [0]  # 4 showings of the first image, then 1 slot left for the second
+    assert list(shown.repeats) == [3]
+    net = engine._build(state, images=images)  # noqa: SLF001  (read the outcome table of a fresh run)
+    net.network.run(net.duration, namespace={})
+    assert list(np.asarray(net.outcomes.shown_intensity[:])) == [2.0, 3.0, 4.0, 5.0, 2.0]  # then the next image
+
+
+def test_weights_are_normalised_at_every_slot_start():
+    sec = sections("network.w_sum=20")
+    state = initial_state(sec, np.random.default_rng(0))
+    assert not np.allclose(state.synapses["w"].reshape(784, 4).sum(axis=0), 20)
+    after, _ = RuntimeEngine(builder(sec, rows=1)).run(np.zeros((1, 784)), state, plastic=True, seed=1)
+    np.testing.assert_allclose(after.synapses["w"].reshape(784, 4).sum(axis=0), 20, rtol=1e-12)
+    frozen, _ = RuntimeEngine(builder(sec, rows=1)).run(np.zeros((1, 784)), state, plastic=False, seed=1)
+    np.testing.assert_array_equal(frozen.synapses["w"], state.synapses["w"])
+    np.testing.assert_array_equal(frozen.theta, state.theta)
+
+
+def test_learning_changes_weights_and_thresholds_only_when_plastic():
+    sec = sections()
+    state = initial_state(sec, np.random.default_rng(0))
+    images = deterministic_images(3, np.random.default_rng(1))
+    learnt, shown = RuntimeEngine(builder(sec, rows=3)).run(images, state, plastic=True, seed=1)
+    assert shown.responses.sum() > 0
+    assert np.all(learnt.theta > state.theta)  # every neuron that fired raised its threshold
+    assert np.max(np.abs(learnt.synapses["w"] - state.synapses["w"])) > 1e-3
+
+
+def test_compiled_and_runtime_engines_agree(tmp_path):
+    """Same network, same (deterministic) input: the same spikes, weights and thresholds."""
+    sec = sections()
+    state = initial_state(sec, np.random.default_rng(0))
+    images = deterministic_images(6, np.random.default_rng(1))
+    runtime = [r for r in present(RuntimeEngine(builder(sec, rows=4)), images, state, plastic=True, chunk=4, seed=5,
+                                  phase=0)]
+    with CompiledEngine(builder(sec, rows=4), state, tmp_path / "build") as engine:
+        compiled = list(present(engine, images, state, plastic=True, chunk=4, seed=5, phase=0))
+    assert len(runtime) == len(compiled) >= 2
+    for (pos_r, shown_r, state_r, _), (pos_c, shown_c, state_c, _) in zip(runtime, compiled):
+        assert pos_r == pos_c
+        np.testing.assert_array_equal(shown_r.responses, shown_c.responses)
+        np.testing.assert_allclose(state_c.synapses["w"], state_r.synapses["w"], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(state_c.theta, state_r.theta, rtol=0, atol=1e-12)
+    assert sum(s.responses.sum() for _, s, _, _ in runtime) > 10
+    assert not (tmp_path / "build").exists()  # the C++ project is removed
+    from brian2 import get_device
+
+    assert type(get_device()).__name__ == "RuntimeDevice"  # and Brian2's runtime device is back
+
+
+def test_interrupted_run_resumes_to_the_same_result(cli, tmp_path, mnist_dir, monkeypatch):
+    from spikenet.experiments import mnist_stdp
+
+    args = ["run", "mnist_dc_n100", "--smoke", "--no-progress", "--seed", "4"]
+    code, _, err = cli(*args, "--out", str(tmp_path / "whole"))
+    assert code == 0, err
+
+    real_save = mnist_stdp.save_checkpoint
+    calls = {"n": 0}
+
+    def save_then_interrupt(*a, **k):
+        real_save(*a, **k)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(mnist_stdp, "save_checkpoint", save_then_interrupt)
+    code, _, err = cli(*args, "--out", str(tmp_path / "cut"))
+    assert code == 130
+    assert json.loads((tmp_path / "cut" / "run.json").read_text())["status"] == "interrupted"
+    monkeypatch.setattr(mnist_stdp, "save_checkpoint", real_save)
+    code, out, err = cli("run", "--resume", str(tmp_path / "cut"), "--no-progress")
+    assert code == 0, err
+    whole = np.load(tmp_path / "whole" / "final_state.npz")
+    cut = np.load(tmp_path / "cut" / "final_state.npz")
+    np.testing.assert_array_equal(whole["receptive_fields"], cut["receptive_fields"])
+    np.testing.assert_array_equal(whole["theta"], cut["theta"])
+    m_whole = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    m_cut = json.loads((tmp_path / "cut" / "metrics.json").read_text())
+    assert m_whole["confusion_matrix"] == m_cut["confusion_matrix"]
+    assert "resumed" in json.loads((tmp_path / "cut" / "run.json").read_text())
+    code, _, err = cli("run", "--resume", str(tmp_path / "cut"))
+    assert code == 2 and "complete" in err
+
+
+def test_corrupt_checkpoint_is_reported_not_loaded(cli, tmp_path, mnist_dir, monkeypatch):
+    from spikenet.experiments import mnist_stdp
+
+    real_save = mnist_stdp.save_checkpoint
+
+    def save_then_interrupt(*a, **k):
+        real_save(*a, **k)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mnist_stdp, "save_checkpoint", save_then_interrupt)
+    out = tmp_path / "run"
+    code, _, _ = cli("run", "mnist_dc_n100", "--smoke", "--no-progress", "--out", str(out))
+    assert code == 130
+    monkeypatch.setattr(mnist_stdp, "save_checkpoint", real_save)
+    npz = next(out.glob("checkpoint-*.npz"))
+    data = bytearray(npz.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    npz.write_bytes(bytes(data))
+    code, stdout, err = cli("run", "--resume", str(out), "--no-progress")
+    assert code == 2
+    assert "corrupt checkpoint" in err and len(err.strip().splitlines()) == 1
+
+
+def test_resume_refuses_other_options(cli, tmp_path):
+    code, _, err = cli("run", "mnist_dc_n100", "--resume", str(tmp_path))
+    assert code == 2 and "--resume" in err
