@@ -170,7 +170,7 @@ def test_unknown_card_name_lists_what_exists():
         (NEURON.replace('template = "lif"\n', ""), r"missing key 'neuron.template'; allowed: lif"),
         (NEURON.replace('source = "test"\n', ""), r"missing key 'meta.source'"),
         (NEURON.replace('name = "{name}"', 'name = "other"'), r"meta.name = 'other' must match the file name 'n'"),
-        (NEURON + "\n[synapse]\nw = 1\n", r"unknown section or key 'synapse'; a model card has \[meta\], \[neuron\]"),
+        (NEURON + "\n[synapse]\nw = 1\n", r"unknown section or key 'synapse'; a model card has \[meta\], \[network\], \[neuron\]"),
         (NEURON.replace("[neuron]", "[neuron\n"), r"n\.toml: not valid TOML"),
         ('extends = "n"\n' + NEURON, r"extends: cycle n -> n"),
         ('extends = "ghost"\n' + NEURON, r"extends: unknown model card 'ghost'"),

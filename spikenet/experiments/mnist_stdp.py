@@ -222,7 +222,10 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     np.savez_compressed(run.path / "final_state.npz", receptive_fields=fields, theta=state.theta,
                         assignments=assignments)
     run.figures.mkdir(exist_ok=True)
-    write_csv(run.figures / "training.csv", prog.log)
+    write_csv(run.figures / "training_accuracy.csv", prog.log)
+    flat = fields.reshape(net.n_exc, -1)
+    write_csv(run.figures / "receptive_fields.csv",
+              {"neuron": np.arange(net.n_exc), **{f"pixel_{k}": flat[:, k] for k in range(flat.shape[1])}})
     write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), "theta_mV": state.theta * 1e3,
                                                "assigned_class": assignments})
     matrix = np.asarray(result["confusion_matrix"])
@@ -275,8 +278,8 @@ def _energy(device, key: str, count: float) -> float:
 
 def draw(run: RunDir) -> list[Path]:
     paths = []
-    final = np.load(run.path / "final_state.npz")
-    fields = final["receptive_fields"]
+    table = read_csv(run.figures / "receptive_fields.csv")
+    fields = np.stack([table[f"pixel_{k}"] for k in range(784)], axis=1).reshape(-1, 28, 28)
     n = len(fields)
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
@@ -293,7 +296,7 @@ def draw(run: RunDir) -> list[Path]:
         figure.suptitle(f"Receptive fields: input weights of the {n} excitatory neurons")
         paths.append(fig.save_figure(figure, run.figure("receptive_fields")))
 
-        log = read_csv(run.figures / "training.csv")
+        log = read_csv(run.figures / "training_accuracy.csv")
         figure, ax = plt.subplots(figsize=(6, 3.5))
         if len(log.get("examples", [])):
             ax.plot(log["examples"], 100 * log["running_accuracy"], marker=".")
