@@ -320,6 +320,7 @@ def draw(run: RunDir) -> list[Path]:
         matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         figure, ax = plt.subplots(figsize=(5.5, 4.5))
         image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
+        ax.grid(False)
         ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"])
         ax.set_yticks(range(10))
         ax.set_xlabel("predicted class")
