@@ -226,6 +226,8 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     flat = fields.reshape(net.n_exc, -1)
     write_csv(run.figures / "receptive_fields.csv",
               {"neuron": np.arange(net.n_exc), **{f"pixel_{k}": flat[:, k] for k in range(flat.shape[1])}})
+    counts, edges = np.histogram(state.synapses["w"], bins=50, range=(card["plasticity"].w_min, card["plasticity"].w_max))
+    write_csv(run.figures / "weight_histogram.csv", {"w_low": edges[:-1], "w_high": edges[1:], "synapses": counts})
     write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), "theta_mV": state.theta * 1e3,
                                                "assigned_class": assignments})
     matrix = np.asarray(result["confusion_matrix"])
@@ -306,6 +308,16 @@ def draw(run: RunDir) -> list[Path]:
         ax.set_ylabel("running accuracy (%)")
         ax.set_title("Accuracy during training (labels from the previous images)")
         paths.append(fig.save_figure(figure, run.figure("training_accuracy")))
+
+        if (run.figures / "weight_histogram.csv").exists():  # not in run folders older than this figure
+            hist = read_csv(run.figures / "weight_histogram.csv")
+            figure, ax = plt.subplots(figsize=(5, 3.5))
+            ax.stairs(hist["synapses"], np.append(hist["w_low"], hist["w_high"][-1]), fill=True)
+            ax.set_yscale("log")
+            ax.set_xlabel("input weight w (as stored: device conductance, normalised)")
+            ax.set_ylabel("synapses")
+            ax.set_title("Input weights after training")
+            paths.append(fig.save_figure(figure, run.figure("weight_histogram")))
 
         th = read_csv(run.figures / "thresholds.csv")
         figure, ax = plt.subplots(figsize=(5, 3.5))
