@@ -47,7 +47,7 @@ from .encoding import N_PIXELS
 from .neurons import neuron_group
 from .params.devices import IdealDeviceParams
 from .params.networks import DiehlCookNetworkParams
-from .plasticity import synapses
+from .plasticity import initialise, synapses
 
 __all__ = ["DiehlCookNetwork", "NetworkState", "Presentations", "build_diehl_cook", "initial_state", "receptive_fields"]
 
@@ -233,7 +233,6 @@ def build_diehl_cook(
     rows: int,
     slots: int,
     device: Any = None,
-    rng: np.random.Generator | None = None,
     record_inputs: bool = False,
     images: np.ndarray | None = None,
 ) -> DiehlCookNetwork:
@@ -244,8 +243,7 @@ def build_diehl_cook(
     sections
         ``network``, ``neuron`` (excitatory), ``inhibitory`` and ``plasticity`` parameters.
     state
-        Initial weights and delays (:func:`initial_state`); with a device, the device states are
-        sampled from ``rng`` unless ``state`` already holds them.
+        Initial weights, delays, thresholds and device states (:func:`initial_state`).
     rows
         Images per run (the stimulus table has one more, silent, row).
     slots
@@ -312,10 +310,15 @@ def build_diehl_cook(
     counter.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
 
     device = device if device is not None else IdealDeviceParams()
-    syn = synapses(inputs, exc, sections["plasticity"], device=device, target="ge", w_init=state.synapses["w"],
-                   dt=dt, name="input_synapses", rng=rng if rng is not None else np.random.default_rng(0))
-    syn.delay = state.synapses["delay"] * second
     dev = memristive.brian2_device(device)
+    syn = synapses(inputs, exc, sections["plasticity"], device=device, target="ge", connect=False, dt=dt,
+                   name="input_synapses")
+    syn.connect(n=dev.multiplicity)
+    # The switches and spike times; weights and device states come from `state` (a compiled
+    # program cannot read values back before it has run, so nothing is sampled here).
+    initialise(syn, sections["plasticity"], IdealDeviceParams(), 0.0)
+    syn.w = state.synapses["w"]
+    syn.delay = state.synapses["delay"] * second
     for name in dev.state:
         setattr(syn, name, Quantity(state.synapses[name], dim=syn.variables[name].dim))
     if normalise:

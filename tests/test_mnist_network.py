@@ -91,6 +91,25 @@ def test_compiled_and_runtime_engines_agree(tmp_path):
     assert type(get_device()).__name__ == "RuntimeDevice"  # and Brian2's runtime device is back
 
 
+def test_compiled_engine_runs_a_device_card(tmp_path):
+    """Device states go in and come out of the compiled program (no values read before it runs)."""
+    from spikenet.plasticity import device_params
+
+    sec = sections()
+    device = device_params("pcm_2pcm")
+    state = initial_state(sec, np.random.default_rng(0), device)
+    images = deterministic_images(2, np.random.default_rng(1))
+    build = builder(sec, rows=2, device=device)
+    with CompiledEngine(build, state, tmp_path / "build") as engine:
+        after, shown = engine.run(images, state, plastic=True, seed=3)
+    assert set(after.synapses) == set(state.synapses)
+    assert np.all((after.synapses["w"] >= 0) & (after.synapses["w"] <= 1))
+    assert after.synapses["pulses_ltp"].sum() + after.synapses["pulses_ltd"].sum() > 0  # normalisation, STDP
+    np.testing.assert_array_equal(after.synapses["stuck"], state.synapses["stuck"])
+    runtime, _ = RuntimeEngine(build).run(images, state, plastic=True, seed=3)
+    assert set(runtime.synapses) == set(after.synapses)
+
+
 def test_interrupted_run_resumes_to_the_same_result(cli, tmp_path, mnist_dir, monkeypatch):
     from spikenet.experiments import mnist_stdp
 
