@@ -32,6 +32,17 @@ import numpy as np
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def cpu_model() -> str:
+    """The processor's model name (Linux), for the machine column."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
 def compiled(n_exc: int, images: np.ndarray, chunk: int) -> dict:
     from spikenet.catalog import load_card
     from spikenet.engine import CompiledEngine, present
@@ -57,7 +68,7 @@ def compiled(n_exc: int, images: np.ndarray, chunk: int) -> dict:
 
 def plain_runtime(n_exc: int, images: np.ndarray) -> dict:
     """Brian2's example loop, with the same cards and builders."""
-    from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, Synapses, mV, ms, prefs, second
+    from brian2 import Hz, Network, PoissonGroup, SpikeMonitor, Synapses, defaultclock, ms, prefs
 
     from spikenet.catalog import load_card
     from spikenet.neurons import neuron_group
@@ -67,8 +78,9 @@ def plain_runtime(n_exc: int, images: np.ndarray) -> dict:
     sec = load_card("diehl_cook_2015", "models", overrides=[f"network.n_exc={n_exc}"]).sections
     net_p = sec["network"]
     rng = np.random.default_rng(0)
+    defaultclock.dt = net_p.dt
     t0 = time.perf_counter()
-    inputs = PoissonGroup(784, 0 * Hz, name="inp")
+    inputs = PoissonGroup(784, 0 * Hz, dt=net_p.dt, name="inp")
     exc = neuron_group(sec["neuron"], n_exc, dt=net_p.dt, name="exc")
     inh = neuron_group(sec["inhibitory"], n_exc, dt=net_p.dt, name="inh")
     exc.v = sec["neuron"].v_rest - net_p.v_init_offset
@@ -120,7 +132,7 @@ def main() -> None:
     train = load_mnist("train")
     rates = train.images.reshape(len(train.images), -1).astype(float) * 0.125  # Hz at intensity 1
     rows = [compiled(args.n_exc, rates[: args.images], args.chunk), plain_runtime(args.n_exc, rates[: args.plain_images])]
-    machine = f"{platform.node()} {platform.machine()} {platform.processor() or ''} cores={__import__('os').cpu_count()}"
+    machine = f"{cpu_model()}, {__import__('os').cpu_count()} cores"
     versions = f"python {platform.python_version()} brian2 {brian2.__version__} numpy {np.__version__}"
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     RESULTS.mkdir(exist_ok=True)

@@ -36,8 +36,6 @@ from brian2 import (
     Synapses,
     TimedArray,
     linked_var,
-    mV,
-    ms,
     second,
     volt,
 )

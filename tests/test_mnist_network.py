@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
-from brian2 import Hz, second
 
 from spikenet.catalog import load_card
 from spikenet.engine import CompiledEngine, RuntimeEngine, present
@@ -43,7 +41,7 @@ def test_silent_image_is_repeated_with_rising_intensity_then_given_up():
     _, shown = engine.run(images, state, plastic=True, seed=1)
     assert list(shown.rows) == [0]  # 4 showings of the first image, then 1 slot left for the second
     assert list(shown.repeats) == [3]
-    net = engine._build(state, images=images)  # noqa: SLF001  (read the outcome table of a fresh run)
+    net = engine._build(state, images=images)
     net.network.run(net.duration, namespace={})
     assert list(np.asarray(net.outcomes.shown_intensity[:])) == [2.0, 3.0, 4.0, 5.0, 2.0]  # then the next image
 

@@ -244,7 +244,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     input_per = test["input_spikes"] / n_test
     events = input_per * net.n_exc * copies + test["excitatory_spikes"] / n_test * (net.n_exc + 1)
     device = card.sections.get("device")
-    accuracies = [a for a in prog.log["running_accuracy"] if a == a]
+    accuracies = [a for a in prog.log["running_accuracy"] if not np.isnan(a)]
     ltp = float(np.sum(state.synapses.get("pulses_ltp", 0.0)))
     ltd = float(np.sum(state.synapses.get("pulses_ltd", 0.0)))
     pulses = ltp + ltd if "pulses_ltp" in state.synapses else float("nan")

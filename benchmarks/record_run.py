@@ -1,0 +1,80 @@
+"""Append the measurements of a finished MNIST run folder to ``benchmarks/results/mnist_runs.csv``.
+
+The run itself is made with the CLI (the command is recorded from the run's ``run.json``), e.g.::
+
+    SPIKENET_DATA=... spikenet run mnist_dc_n100 --out runs/n100
+    python benchmarks/record_run.py runs/n100
+
+Run folders are not committed; this CSV is, with the machine and versions of each row.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import sys
+import tomllib
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "mnist_runs.csv"
+PUBLISHED = {100: "82.9 % (Diehl & Cook 2015, Table 1)", 400: "87.0 % (Diehl & Cook 2015, Table 1)"}
+
+
+def cpu_model() -> str:
+    """The processor's model name (Linux), for the machine column."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
+def main(run_dir: str) -> None:
+    run = Path(run_dir)
+    metrics = json.loads((run / "metrics.json").read_text())
+    info = json.loads((run / "run.json").read_text())
+    card = tomllib.loads((run / "card.toml").read_text())
+    proto, net = card["protocol"], card["network"]
+    device = card.get("device", {}).get("model", "ideal") if card["experiment"].get("device") else "ideal"
+    row = {
+        "date": info.get("started"),
+        "experiment": info["experiment"],
+        "command": " ".join(["spikenet", *info.get("command", [])[1:]]),
+        "n_exc": net["n_exc"],
+        "device": card["experiment"].get("device") or device,
+        "n_train": proto["n_train"],
+        "epochs": proto["epochs"],
+        "n_assign": proto["n_assign"],
+        "n_test": proto["n_test"],
+        "engine": proto["engine"],
+        "seed": card["experiment"]["seed"],
+        "test_accuracy": metrics["test_accuracy"],
+        "published": PUBLISHED.get(net["n_exc"], ""),
+        "seconds_per_example": round(metrics["seconds_per_example"], 5),
+        "training_seconds": round(metrics["training_seconds"], 1),
+        "compile_seconds": round(metrics["compile_seconds"], 1),
+        "repeat_fraction": round(metrics["repeat_fraction"], 4),
+        "excitatory_spikes_per_example": metrics["excitatory_spikes_per_example"],
+        "synaptic_events_per_example": round(metrics["synaptic_events_per_example"]),
+        "programming_pulses_per_synapse": metrics.get("programming_pulses_per_synapse"),
+        "peak_memory_mib": round(metrics["peak_memory_mib"]),
+        "wall_time_s": info.get("wall_time_s"),
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "versions": " ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "machine"),
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    new = not RESULTS.exists()
+    with RESULTS.open("a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+    print(json.dumps(row, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
