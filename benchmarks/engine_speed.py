@@ -28,19 +28,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine import cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-
-def cpu_model() -> str:
-    """The processor's model name (Linux), for the machine column."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown cpu"
 
 
 def compiled(n_exc: int, images: np.ndarray, chunk: int) -> dict:

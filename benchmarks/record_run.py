@@ -13,24 +13,15 @@ from __future__ import annotations
 import csv
 import json
 import os
-import platform
 import sys
 import tomllib
 from pathlib import Path
 
+from machine import cpu_model
+
 RESULTS = Path(__file__).resolve().parent / "results" / "mnist_runs.csv"
 PUBLISHED = {100: "82.9 % (Diehl & Cook 2015, Table 1)", 400: "87.0 % (Diehl & Cook 2015, Table 1)"}
 
-
-def cpu_model() -> str:
-    """The processor's model name (Linux), for the machine column."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown cpu"
 
 
 def main(run_dir: str) -> None:

@@ -118,11 +118,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def _md5(path: Path) -> str:
-    digest = hashlib.md5()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "md5").hexdigest()
 
 
 def _verify(folder: Path, name: str) -> None:

@@ -277,11 +277,8 @@ CHECKPOINT = "checkpoint.json"
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def save_checkpoint(run: RunDir, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Path:
