@@ -260,7 +260,13 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     input_per = test["input_spikes"] / n_test
     events = input_per * net.n_exc * copies + test["excitatory_spikes"] / n_test * (net.n_exc + 1)
     device = card.sections.get("device")
-    accuracies = [a for a in prog.log["running_accuracy"] if not np.isnan(a)]
+    # Running accuracy over the last accuracy_window training images (each run weighted by its
+    # images, so that a short last run does not decide it).
+    ends = np.asarray(prog.log["examples"], float)
+    sizes = np.diff(np.concatenate([[0.0], ends]))
+    accs = np.asarray(prog.log["running_accuracy"], float)
+    recent = (ends > (ends[-1] if len(ends) else 0) - card["protocol"].accuracy_window) & ~np.isnan(accs)
+    train_last = float(np.average(accs[recent], weights=sizes[recent])) if recent.any() else float("nan")
     ltp = float(np.sum(state.synapses.get("pulses_ltp", 0.0)))
     ltd = float(np.sum(state.synapses.get("pulses_ltd", 0.0)))
     pulses = ltp + ltd if "pulses_ltp" in state.synapses else float("nan")
@@ -269,7 +275,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
         "no_answer_fraction": result["no_answer_fraction"],
         "per_class_accuracy": result["per_class_accuracy"],
         "confusion_matrix": result["confusion_matrix"],
-        "train_accuracy_last": accuracies[-1] if accuracies else float("nan"),
+        "train_accuracy_last": train_last,
         "seconds_per_example": (prog.seconds["train"] + prog.seconds.get("compile", 0.0)) / max(train["examples"], 1),
         "training_seconds": prog.seconds["train"],
         "compile_seconds": prog.seconds.get("compile", 0.0),
