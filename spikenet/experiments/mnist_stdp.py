@@ -71,11 +71,10 @@ def _phase_data(card) -> dict[str, tuple[_Images, np.ndarray]]:
     scale = float(net.rate_per_pixel / Hz)
     train, test = load_mnist("train"), load_mnist("test")
     order = np.arange(proto.epochs * proto.n_train) % proto.n_train
-    first = np.arange
     return {
         "train": (_Images(train.images, order, scale), train.labels[order]),
-        "assign": (_Images(train.images, first(proto.n_assign), scale), train.labels[: proto.n_assign]),
-        "test": (_Images(test.images, first(proto.n_test), scale), test.labels[: proto.n_test]),
+        "assign": (_Images(train.images, np.arange(proto.n_assign), scale), train.labels[: proto.n_assign]),
+        "test": (_Images(test.images, np.arange(proto.n_test), scale), test.labels[: proto.n_test]),
     }
 
 
@@ -165,7 +164,8 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
             images, labels = data[phase]
             t0 = time.perf_counter()
             fresh = _fresh(net)
-            for position, shown, state, run_index in present(
+            # present() started from the state given here and yields each run's new state.
+            for position, shown, state, run_index in present(  # noqa: B020
                 engine, images, state, plastic=phase == "train", chunk=proto.chunk, seed=seed,
                 phase=prog.phase, start=prog.position, run_index=prog.run_index, fresh=fresh,
             ):
@@ -175,21 +175,25 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
                 now = time.perf_counter()
                 prog.seconds[phase] += now - t0
                 t0 = now
-                save_checkpoint(run, {**{f"state_{k}": v for k, v in state.arrays().items()}, **prog.arrays()},
-                                prog.meta())
+                _checkpoint(run, state, prog)
                 bar.update(k)
                 bar.set_description(phase)
                 if phase == "train" and prog.log["running_accuracy"]:
                     bar.set_postfix(acc=f"{prog.log['running_accuracy'][-1]:.3f}")
             prog.phase, prog.position, prog.run_index = prog.phase + 1, 0, 0
             state = fresh(state)
-            save_checkpoint(run, {**{f"state_{k}": v for k, v in state.arrays().items()}, **prog.arrays()}, prog.meta())
+            _checkpoint(run, state, prog)
             log.info("phase %s done in %.1f s", phase, prog.seconds[phase])
     finally:
         bar.close()
         if engine is not None:
             engine.close()
     return _finish(card, run, prog, state, data)
+
+
+def _checkpoint(run: RunDir, state: NetworkState, prog: _Progress) -> None:
+    """The network state (arrays prefixed ``state_``) and the progress, as one checkpoint."""
+    save_checkpoint(run, {**{f"state_{k}": v for k, v in state.arrays().items()}, **prog.arrays()}, prog.meta())
 
 
 def _fresh(net):
