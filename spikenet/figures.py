@@ -16,9 +16,11 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never opens a window
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .runs import atomic_write_bytes  # noqa: E402
+import numpy as np  # noqa: E402
 
-__all__ = ["STYLE", "style", "save_figure", "panel_grid"]
+from .runs import RunDir, atomic_write_bytes, read_csv  # noqa: E402
+
+__all__ = ["STYLE", "style", "save_figure", "panel_grid", "confusion_columns", "draw_confusion"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.8),
@@ -61,3 +63,28 @@ def panel_grid(n: int, cols: int, panel_size: tuple[float, float] = (3.3, 3.1), 
     for ax in flat[n:]:
         ax.axis("off")
     return fig, flat[:n]
+
+
+def confusion_columns(matrix) -> dict[str, np.ndarray]:
+    """A ``[true, predicted (+ no answer)]`` count matrix as the CSV columns :func:`draw_confusion` reads."""
+    matrix = np.asarray(matrix)
+    return {"true_class": np.arange(10), **{f"pred_{c}": matrix[:, c] for c in range(10)}, "no_answer": matrix[:, 10]}
+
+
+def draw_confusion(run: RunDir, name: str = "confusion", title: str = "Confusion matrix (fraction of each true class)") -> Path:
+    """Draw ``figures/<name>.csv`` (columns ``true_class``, ``pred_0`` .. ``pred_9``, ``no_answer``)
+    as a row-normalised confusion matrix; returns the PNG's path."""
+    conf = read_csv(run.figures / f"{name}.csv")
+    matrix = np.stack([conf[f"pred_{c}"] for c in range(10)] + [conf["no_answer"]], axis=1).astype(float)
+    matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    with style():
+        figure, ax = plt.subplots(figsize=(5.5, 4.5))
+        image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
+        ax.grid(False)
+        ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"])
+        ax.set_yticks(range(10))
+        ax.set_xlabel("predicted class")
+        ax.set_ylabel("true class")
+        ax.set_title(title)
+        figure.colorbar(image, ax=ax)
+        return save_figure(figure, run.figure(name))

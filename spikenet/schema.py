@@ -39,6 +39,7 @@ __all__ = [
     "flag",
     "quantities",
     "numbers",
+    "texts",
     "build",
     "to_mapping",
     "describe",
@@ -65,7 +66,7 @@ class Spec:
 
     kind: str
     """One of ``quantity``, ``number``, ``integer``, ``choice``, ``text``, ``flag``, and the
-    lists ``quantities`` and ``numbers``."""
+    lists ``quantities``, ``numbers`` and ``texts``."""
     doc: str
     """One line: what the value means."""
     unit: str | None = None
@@ -92,6 +93,7 @@ class Spec:
             "quantities": f"a list of values in {self.unit} (e.g. ['1 {self.unit}', '2 {self.unit}'])",
             "number": "a number",
             "numbers": "a list of numbers",
+            "texts": "a list of strings",
             "integer": "an integer",
         }[self.kind]
         return f"{what}{self._range_text()}"
@@ -166,6 +168,11 @@ def numbers(doc: str, *, ge=None, gt=None, le=None, lt=None) -> Any:
     return _field(Spec("numbers", doc, **_bounds(ge, gt, le, lt)), MISSING)
 
 
+def texts(doc: str, *, default: tuple[str, ...] | Any = MISSING) -> Any:
+    """A non-empty list of strings (card names, for example); a tuple of str."""
+    return _field(Spec("texts", doc), default)
+
+
 def number(doc: str, *, default: Any = MISSING, ge=None, gt=None, le=None, lt=None) -> Any:
     """A dimensionless real number."""
     return _field(Spec("number", doc, **_bounds(ge, gt, le, lt)), default)
@@ -197,10 +204,10 @@ def spec_of(f: dataclasses.Field) -> Spec:
 
 def _convert(spec: Spec, value: Any) -> Any:
     """Convert one TOML value according to its spec; raise ValueError with the problem."""
-    if spec.kind in ("quantities", "numbers"):
+    if spec.kind in ("quantities", "numbers", "texts"):
         if not isinstance(value, (list, tuple)) or not value:
             raise ValueError(f"expected {spec.allowed()}")
-        item = dataclasses.replace(spec, kind=spec.kind[:-1] if spec.kind == "numbers" else "quantity")
+        item = dataclasses.replace(spec, kind={"quantities": "quantity", "numbers": "number", "texts": "text"}[spec.kind])
         converted = []
         for index, element in enumerate(value):
             try:
@@ -313,7 +320,7 @@ def to_mapping(obj: Any) -> dict[str, Any]:
             out[f.name] = format_quantity(value, spec.unit)
         elif spec.kind == "quantities":
             out[f.name] = [format_quantity(v, spec.unit) for v in value]
-        elif spec.kind == "numbers":
+        elif spec.kind in ("numbers", "texts"):
             out[f.name] = list(value)
         else:
             out[f.name] = value

@@ -103,6 +103,25 @@ def test_drift_follows_its_power_law():
         np.testing.assert_allclose(g, g0 * ((t + t0) / t0) ** (-0.05), rtol=1e-12)
 
 
+def test_a_pcm_pair_drifts_towards_zero_weight():
+    """Both devices of a 2-PCM synapse drift alike: G+ - G- shrinks by the drift factor, a zero
+    weight stays zero (the g_min offsets cancel), in NumPy, torch and the Brian2 read expression."""
+    torch = pytest.importorskip("torch")
+    from spikenet.memristive import brian2_device
+    from spikenet.memristive.torch_models import TorchDeviceArray
+
+    p = with_("pcm_2pcm", drift_nu_std=0.0, read_noise_std=0.0, c2c_std=0.0)
+    x0 = np.array([0.5, 0.8, 0.2, 1.0])
+    t, factor = 3600.0, ((3600.0 + 20.0) / 20.0) ** (-0.05)
+    expected = 0.5 + (x0 - 0.5) * factor
+    np.testing.assert_allclose(DeviceArray(p, 4, np.random.default_rng(0), x0).read(t), expected, rtol=1e-12)
+    torch_read = TorchDeviceArray(p, 4, torch.Generator().manual_seed(0), torch.tensor(x0)).read(t)
+    np.testing.assert_allclose(torch_read.numpy(), expected, rtol=1e-12)
+    code = brian2_device(p).read  # w_min + (w_max - w_min) * <drifted x>, evaluated on plain numbers
+    values = dict(w_min=0.0, w_max=1.0, x=x0, t=t, t_prog=0.0, drift_t0=20.0, nu_dev=0.05)
+    np.testing.assert_allclose(eval(code, {}, values), expected, rtol=1e-12)
+
+
 def test_program_to_target_converges_or_reports_failure():
     p = with_("linear_64", c2c_std=0.002, stuck_low=0.1)
     devices = DeviceArray(p, 2000, np.random.default_rng(7), 0.0)

@@ -8,7 +8,10 @@ A runner module has
 * ``simulate(card, run, log, progress) -> dict``: runs the experiment, writes the CSV files
   behind its figures into ``run.figures`` and returns its metrics;
 * ``draw(run) -> list[Path]``: draws its figures from those CSV files (and ``metrics.json``),
-  so ``spikenet figures RUN_DIR`` redraws them without simulating.
+  so ``spikenet figures RUN_DIR`` redraws them without simulating;
+* optionally ``check(card)``: checks that need more than the card's own schema (other cards it
+  names), run before the run folder is created;
+* optionally ``RESUMABLE = True``: it keeps checkpoints, and ``spikenet run --resume`` continues it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from . import (
     device_stdp,
     hebb_oja,
     lif_fi_curve,
+    mnist_backprop,
     mnist_stdp,
     song2000_bimodal,
     stdp_window,
@@ -50,6 +54,7 @@ RUNNERS: dict[str, ModuleType] = {
     "device_curves": device_curves,
     "device_stdp": device_stdp,
     "mnist_stdp": mnist_stdp,
+    "mnist_backprop": mnist_backprop,
 }
 """Every experiment kind, by the registry name an experiment card gives in ``experiment.kind``."""
 
@@ -134,6 +139,8 @@ def _check_card(card: Card) -> ModuleType:
             f"{card.path}: experiment.device = {card['experiment'].device!r}: the {card['experiment'].kind} "
             "experiment does not store weights in a device card; leave experiment.device empty"
         )
+    if hasattr(runner, "check"):
+        runner.check(card)
     return runner
 
 

@@ -250,10 +250,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     write_csv(run.figures / "weight_histogram.csv", {"w_low": edges[:-1], "w_high": edges[1:], "synapses": counts})
     write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), "theta_mV": state.theta * 1e3,
                                                "assigned_class": assignments})
-    matrix = np.asarray(result["confusion_matrix"])
-    write_csv(run.figures / "confusion.csv", {"true_class": np.arange(10),
-                                              **{f"pred_{c}": matrix[:, c] for c in range(10)},
-                                              "no_answer": matrix[:, 10]})
+    write_csv(run.figures / "confusion.csv", fig.confusion_columns(result["confusion_matrix"]))
     if prog.snapshots:
         np.savez_compressed(run.figures / "receptive_fields_history.npz", snapshots=np.stack(prog.snapshots))
 
@@ -353,17 +350,5 @@ def draw(run: RunDir) -> list[Path]:
         ax.set_title("Thresholds after training")
         paths.append(fig.save_figure(figure, run.figure("thresholds")))
 
-        conf = read_csv(run.figures / "confusion.csv")
-        matrix = np.stack([conf[f"pred_{c}"] for c in range(10)] + [conf["no_answer"]], axis=1).astype(float)
-        matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-        figure, ax = plt.subplots(figsize=(5.5, 4.5))
-        image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
-        ax.grid(False)
-        ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"])
-        ax.set_yticks(range(10))
-        ax.set_xlabel("predicted class")
-        ax.set_ylabel("true class")
-        ax.set_title("Confusion matrix (fraction of each true class)")
-        figure.colorbar(image, ax=ax)
-        paths.append(fig.save_figure(figure, run.figure("confusion")))
+        paths.append(fig.draw_confusion(run))
     return paths

@@ -145,7 +145,11 @@ def _read_expression(p) -> str:
     x = "x"
     if p.drift_nu > 0:
         factor = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
-        x = f"(x * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
+        if isinstance(p, PCM2DeviceParams):
+            # G+ and G- drift alike, so their difference shrinks and the g_min offsets cancel
+            x = f"(0.5 + (x - 0.5) * {factor})"
+        else:
+            x = f"(x * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
     if p.read_noise_std > 0:
         x = f"({x} + read_noise_std * randn())"
     return f"(w_min + (w_max - w_min) * {x})"

@@ -181,16 +181,21 @@ class DeviceArray:
 
     # ------------------------------------------------------------------ read and program
 
-    def read(self, t: float | None = None) -> np.ndarray:
-        """Normalised conductance as read at time ``t`` (s): drift since programming, read noise."""
+    def read(self, t: float | None = None, *, noise: bool = True) -> np.ndarray:
+        """Normalised conductance as read at time ``t`` (s): drift since programming, and read
+        noise unless ``noise`` is false (the mean of many reads)."""
         p = self.p
         x = self.x
         if t is not None and p.drift_nu > 0:
             t0 = float(p.drift_t0 / second)
             factor = ((np.maximum(t - self.t_prog, 0.0) + t0) / t0) ** (-self.nu)
-            g0 = float(p.g_min / (p.g_max - p.g_min))
-            x = x * factor + g0 * (factor - 1)
-        if p.read_noise_std > 0:
+            if isinstance(p, PCM2DeviceParams):
+                # G+ and G- drift alike (one nu per pair): the difference shrinks, g_min cancels
+                x = 0.5 + (x - 0.5) * factor
+            else:
+                g0 = float(p.g_min / (p.g_max - p.g_min))
+                x = x * factor + g0 * (factor - 1)
+        if noise and p.read_noise_std > 0:
             x = x + p.read_noise_std * self.rng.standard_normal(self.n)
         return x
 

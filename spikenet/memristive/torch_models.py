@@ -164,31 +164,60 @@ class TorchDeviceArray:
         self.pulse(up, n, t)
         return n
 
-    def read(self, t: float | None = None):
-        """Normalised conductance as read at time ``t`` (s): drift since programming, read noise."""
+    def read(self, t: float | None = None, *, noise: bool = True):
+        """Normalised conductance as read at time ``t`` (s): drift since programming, and read
+        noise unless ``noise`` is false (the mean of many reads)."""
         p = self.p
         x = self.x
         if t is not None and p.drift_nu > 0:
             t0 = float(p.drift_t0 / second)
             factor = ((torch.clamp(t - self.t_prog, min=0.0) + t0) / t0) ** (-self.nu)
-            g0 = float(p.g_min / (p.g_max - p.g_min))
-            x = x * factor + g0 * (factor - 1)
-        if p.read_noise_std > 0:
+            if isinstance(p, PCM2DeviceParams):
+                x = 0.5 + (x - 0.5) * factor  # as the NumPy model: the pair's difference drifts
+            else:
+                g0 = float(p.g_min / (p.g_max - p.g_min))
+                x = x * factor + g0 * (factor - 1)
+        if noise and p.read_noise_std > 0:
             x = x + p.read_noise_std * self._randn()
         return x
 
+    _STATE = ("x", "stuck", "scale", "nu", "t_prog", "pulses_ltp", "pulses_ltd", "p_set", "p_reset", "on", "xp", "xm")
+
+    def take(self, index: torch.Tensor) -> "TorchDeviceArray":
+        """The devices at ``index`` as a new array (copies of their state, the same generator)."""
+        sub = object.__new__(type(self))
+        sub.p, sub.gen, sub.device, sub.n = self.p, self.gen, self.device, int(index.numel())
+        for name in self._STATE:
+            if hasattr(self, name):
+                setattr(sub, name, getattr(self, name)[index])
+        return sub
+
+    def put(self, index: torch.Tensor, sub: "TorchDeviceArray") -> None:
+        """Write the state of ``sub`` (from :meth:`take`) back to the devices at ``index``."""
+        for name in self._STATE:
+            if hasattr(self, name):
+                getattr(self, name)[index] = getattr(sub, name)
+
     def program(self, target, tolerance: float, max_pulses: int):
-        """Write-verify towards ``target``; returns ``(converged, pulses_used)`` (see NumPy)."""
+        """Write-verify towards ``target``; returns ``(converged, pulses_used)`` (see NumPy).
+
+        Unlike the NumPy reference, each round reads and pulses only the devices not yet within
+        tolerance (:meth:`take` / :meth:`put`): programming millions of devices, most of which
+        converge in a few pulses, costs what the slow ones cost, not ``max_pulses`` full sweeps.
+        """
         target = torch.as_tensor(target, dtype=torch.float64, device=self.device).expand(self.n)
         used = torch.zeros(self.n, dtype=torch.float64, device=self.device)
-        done = torch.abs(self.read() - target) <= tolerance
+        done = torch.zeros(self.n, dtype=torch.bool, device=self.device)
         for _ in range(max_pulses):
-            if bool(done.all()):
+            active = torch.nonzero(~done).squeeze(1)
+            if active.numel() == 0:
                 break
-            error = target - self.read()
-            done |= torch.abs(error) <= tolerance
-            active = ~done
-            self.pulse(error > 0, active.to(torch.float64))
-            used += active.to(torch.float64)
+            sub = self.take(active)
+            error = target[active] - sub.read()
+            ok = torch.abs(error) <= tolerance
+            done[active] = ok
+            sub.pulse(error > 0, (~ok).to(torch.float64))
+            self.put(active, sub)
+            used[active] += (~ok).to(torch.float64)
         done |= torch.abs(self.read() - target) <= tolerance
         return done, used

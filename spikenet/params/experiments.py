@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, choice, integer, number, numbers, quantities, quantity, text
+from ..schema import CheckFailed, choice, integer, number, numbers, quantities, quantity, text, texts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,10 +209,55 @@ class MnistStdpProtocol:
     snapshots: int = integer("weight snapshots kept during training (for figures)", ge=0, le=1000, default=10)
 
 
+OPTIMIZERS = ("adam", "sgd")
+TORCH_DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MnistBackpropProtocol:
+    """Train a network by backpropagation on MNIST, then evaluate it programmed onto device cards.
+
+    Training uses the first ``n_train`` training images, shuffled anew each epoch (mini-batches
+    of ``batch_size``, cross-entropy loss); testing the first ``n_test`` test images. Every
+    weight matrix is then mapped onto each card of ``hardware_devices`` (a differential pair
+    of devices per weight, see :mod:`spikenet.baseline.analog`), ``device_samples`` times with
+    fresh devices, and the test set is classified with the weights as the devices hold them.
+    """
+
+    KIND: ClassVar[str] = "mnist_backprop"
+
+    n_train: int = integer("training images (the first ones of the training set)", ge=1, le=60_000)
+    n_test: int = integer("test images (the first ones of the test set)", ge=1, le=10_000)
+    epochs: int = integer("passes over the training images", ge=1, le=1000)
+    batch_size: int = integer("images per gradient step", ge=1, le=60_000)
+    optimizer: str = choice("the optimiser", OPTIMIZERS, default="adam")
+    learning_rate: float = number("the optimiser's learning rate", gt=0, le=10)
+    momentum: float = number("momentum (sgd only)", ge=0, lt=1, default=0.9)
+    weight_decay: float = number("L2 penalty on the weights", ge=0, default=0.0)
+    train_weight_noise: float = number(
+        "noise-aware training: Gaussian noise added to every weight in each training forward pass, "
+        "std as a fraction of the layer's largest |weight| (0: plain training)", ge=0, le=1, default=0.0)
+    hardware_devices: tuple = texts("device cards the trained weights are programmed onto ('ideal' is the "
+                                    "exact reference)", default=("ideal",))
+    device_samples: int = integer("independent sets of devices per card (mean and spread are reported)",
+                                  ge=1, le=10_000, default=5)
+    range_quantile: float = number("each layer's weights are scaled so that this quantile of |w| fills a "
+                                   "device's range (1: the largest |w|; larger weights are clipped)",
+                                   gt=0, le=1, default=1.0)
+    program_tolerance: float = number("write-verify stops when a device reads within this of its target "
+                                      "(fraction of its conductance range)", gt=0, le=1, default=0.02)
+    program_max_pulses: int = integer("write-verify gives up on a device after this many pulses", ge=1,
+                                      le=100_000, default=100)
+    t_read: Quantity = quantity("s", "time between programming and inference (drift)", ge=0, default="0 s")
+    torch_device: str = choice("where torch computes: auto (a GPU if there is one), cpu or cuda", TORCH_DEVICES,
+                               default="auto")
+
+
 PROTOCOLS: dict[str, type] = {
     cls.KIND: cls
     for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol,
-                HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol, MnistStdpProtocol)
+                HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol, MnistStdpProtocol,
+                MnistBackpropProtocol)
 }
 """Every experiment kind, by registry name, with the protocol section it takes."""
 

@@ -1,6 +1,9 @@
 """Network parameter sets; a model card's ``[network]`` section names one by ``kind``.
 
-A network card also has a ``[neuron]`` section (the excitatory layer), a ``[plasticity]``
+Spiking networks (``diehl_cook``) are assembled in :mod:`spikenet.networks`; the networks
+trained by backpropagation (``mlp``, ``linear``, ``cnn``) in :mod:`spikenet.baseline.models`.
+
+A spiking network card also has a ``[neuron]`` section (the excitatory layer), a ``[plasticity]``
 section (the input synapses' rule) and, for Diehl & Cook, an ``[inhibitory]`` section.
 How the network is assembled is in :mod:`spikenet.networks`.
 """
@@ -12,7 +15,7 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, choice, integer, number, quantity
+from ..schema import CheckFailed, choice, flag, integer, number, quantity
 
 INHIBITION = ("all_but_self", "none")
 """Which excitatory neurons each inhibitory neuron inhibits."""
@@ -63,5 +66,56 @@ class DiehlCookNetworkParams:
                 raise CheckFailed(key, f"must be a whole number of time steps (dt = {self.dt})", related=("dt",))
 
 
-NETWORKS: dict[str, type] = {cls.KIND: cls for cls in (DiehlCookNetworkParams,)}
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MlpNetworkParams:
+    """A multilayer perceptron 784 - ``hidden`` - 10, trained by backpropagation.
+
+    With ``hidden`` equal to a spiking network's excitatory layer it has the same number of
+    input weights per hidden unit (784) as that network has per excitatory neuron.
+    """
+
+    KIND: ClassVar[str] = "mlp"
+
+    hidden: int = integer("hidden units", ge=1, le=100_000)
+    activation: str = choice("nonlinearity of the hidden layer", ACTIVATIONS, default="relu")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinearNetworkParams:
+    """A 784 - 10 linear readout (softmax regression), trained by backpropagation."""
+
+    KIND: ClassVar[str] = "linear"
+
+    bias: bool = flag("whether each output has a bias", default=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CnnNetworkParams:
+    """A small convolutional network: two convolution + max-pool stages, a hidden layer, 10 outputs.
+
+    conv(1 -> ``channels_1``, ``kernel``) - ReLU - pool 2 - conv(-> ``channels_2``, ``kernel``) -
+    ReLU - pool 2 - dense(``hidden``) - ReLU - dropout - dense(10); no padding (LeNet-5 style).
+    """
+
+    KIND: ClassVar[str] = "cnn"
+
+    channels_1: int = integer("feature maps of the first convolution", ge=1, le=1024)
+    channels_2: int = integer("feature maps of the second convolution", ge=1, le=1024)
+    kernel: int = integer("side of the square convolution kernels (pixels)", ge=1, le=9)
+    hidden: int = integer("units of the dense hidden layer", ge=1, le=100_000)
+    dropout: float = number("dropout probability before the output layer (training only)", ge=0, lt=1,
+                            default=0.0)
+
+    def check(self) -> None:
+        side = ((28 - self.kernel + 1) // 2 - self.kernel + 1) // 2
+        if side < 1:
+            raise CheckFailed("kernel", "too large: two convolutions and poolings leave nothing of 28 x 28")
+
+
+NETWORKS: dict[str, type] = {
+    cls.KIND: cls for cls in (DiehlCookNetworkParams, MlpNetworkParams, LinearNetworkParams, CnnNetworkParams)
+}
 """Every network a card may name, by its registry name."""
