@@ -198,9 +198,14 @@ def _slot(net: DiehlCookNetworkParams) -> Quantity:
     return net.t_present + net.t_rest
 
 
-def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: Any = None) -> NetworkState:
+def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: Any = None,
+                  trained: NetworkState | None = None, write_verify: tuple[float, int] | None = None) -> NetworkState:
     """Initial weights ((U[0, 1) + offset) x scale), delays (U[0, delay_max)), thresholds, and
     each device's sampled state (``device``: its parameters; ``None`` for the ideal device).
+
+    ``trained``: start instead from a trained network's weights, delays and thresholds (one
+    value per synapse: an ideal-device network), programmed onto ``device`` with
+    ``write_verify = (tolerance, max_pulses)`` (see :func:`spikenet.memristive.initial_device_state`).
 
     Synapses are ordered as Brian2 connects them: input pixel, then neuron, then parallel device.
     """
@@ -209,12 +214,20 @@ def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: An
     device = device if device is not None else IdealDeviceParams()
     copies = memristive.brian2_device(device).multiplicity
     n_syn = N_PIXELS * net.n_exc
-    w = np.repeat((rng.random(n_syn) + net.w_init_offset) * net.w_init_scale, copies)
-    delay = np.repeat(rng.random(n_syn) * float(net.delay_max / second), copies)
-    syn = memristive.initial_device_state(device, np.clip(w, rule.w_min, rule.w_max) if copies > 1 else w,
-                                          rule.w_min, rule.w_max, rng)
+    if trained is None:
+        w = np.repeat((rng.random(n_syn) + net.w_init_offset) * net.w_init_scale, copies)
+        delay = np.repeat(rng.random(n_syn) * float(net.delay_max / second), copies)
+        theta = np.full(net.n_exc, float(sections["neuron"].theta_init / volt))
+    else:
+        if len(trained.synapses["w"]) != n_syn or len(trained.theta) != net.n_exc:
+            raise ValueError(f"the trained network has {len(trained.theta)} neurons and "
+                             f"{len(trained.synapses['w'])} input synapses; this one needs {net.n_exc} and {n_syn}")
+        w = np.repeat(trained.synapses["w"], copies)
+        delay = np.repeat(trained.synapses["delay"], copies)
+        theta = np.asarray(trained.theta, dtype=float).copy()
+    syn = memristive.initial_device_state(device, np.clip(w, rule.w_min, rule.w_max) if copies > 1 or trained else w,
+                                          rule.w_min, rule.w_max, rng, write_verify)
     syn["delay"] = delay
-    theta = np.full(net.n_exc, float(sections["neuron"].theta_init / volt))
     return NetworkState(syn, theta, net.intensity, 0)
 
 

@@ -46,7 +46,13 @@ def test_every_runner_has_a_protocol():
     assert set(RUNNERS) == set(PROTOCOLS)
 
 
-@pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")])
+# Cards whose smoke run through the CLI is a test of its own (with the checks below and more),
+# so that the suite does not pay for the same minute-long smoke run twice.
+SMOKE_TESTED_ELSEWHERE = {"compare_variability": "tests/test_sweep.py"}
+
+
+@pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")
+                                  if info.name not in SMOKE_TESTED_ELSEWHERE])
 def test_every_experiment_runs_in_smoke_size(cli, tmp_path, name):
     out = tmp_path / name
     code, stdout, err = cli("run", name, "--smoke", "--out", out, "--no-progress", "--seed", "3")

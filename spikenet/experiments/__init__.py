@@ -32,6 +32,7 @@ from ..errors import CardError, RunDirError
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, atomic_write_json, atomic_write_text, create_run_dir, open_run_dir
 from . import (
+    compare_variability,
     device_curves,
     device_stdp,
     hebb_oja,
@@ -55,6 +56,7 @@ RUNNERS: dict[str, ModuleType] = {
     "device_stdp": device_stdp,
     "mnist_stdp": mnist_stdp,
     "mnist_backprop": mnist_backprop,
+    "compare_variability": compare_variability,
 }
 """Every experiment kind, by the registry name an experiment card gives in ``experiment.kind``."""
 

@@ -61,7 +61,24 @@ def _device_cards(card: Card) -> dict[str, Any]:
     return cards
 
 
-def _sample_seed(seed: int, device_name: str, sample: int) -> int:
+def trained_model(run_dir: str | Path):
+    """The trained torch model of a finished ``mnist_backprop`` run folder (on the CPU)."""
+    torch = _torch()
+    from ..baseline import models
+    from ..runs import open_run_dir
+
+    run = open_run_dir(run_dir)
+    card = load_card(run.card, "experiments")
+    saved = load_checkpoint(run)
+    if card["experiment"].kind != "mnist_backprop" or saved is None:
+        raise CardError(f"{run.path}: not an mnist_backprop run with a checkpoint")
+    model = models.build_model(card["network"])
+    model.load_state_dict({k[len("model."):]: torch.from_numpy(v) for k, v in saved[0].items()
+                           if k.startswith("model.")})
+    return model.eval(), card
+
+
+def sample_seed(seed: int, device_name: str, sample: int) -> int:
     """Seed of one set of devices: from the run's seed, the card's name and the sample number."""
     return int(np.random.SeedSequence([seed, zlib.crc32(device_name.encode()), sample]).generate_state(1)[0])
 
@@ -144,7 +161,7 @@ def _evaluate_on_devices(run: RunDir, model, devices: dict[str, Any], x_test, y_
     jobs = [(name, s) for name, p in devices.items()
             for s in range(1 if isinstance(p, IdealDeviceParams) else proto.device_samples)]
     for name, sample in tqdm(jobs, desc="devices", disable=not progress, dynamic_ncols=True):
-        generator = torch.Generator(device=where).manual_seed(_sample_seed(seed, name, sample))
+        generator = torch.Generator(device=where).manual_seed(sample_seed(seed, name, sample))
         programmed_model, programmed = analog.program_model(
             model, devices[name], generator, tolerance=proto.program_tolerance,
             max_pulses=proto.program_max_pulses, t_read=float(proto.t_read / second),

@@ -23,7 +23,8 @@ from ..datasets import load_mnist
 from ..engine import CompiledEngine, RuntimeEngine, present
 from ..learning import assign_labels, classify, evaluate
 from ..networks import NetworkState, build_diehl_cook, initial_state, receptive_fields
-from ..runs import RunDir, load_checkpoint, read_csv, save_checkpoint, write_csv
+from ..errors import CardError, RunDirError
+from ..runs import RunDir, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
 
 METRICS = (
     "test_accuracy",
@@ -139,7 +140,10 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     prog = _Progress(card)
     checkpoint = load_checkpoint(run)
     if checkpoint is None:
-        state = initial_state(card.sections, np.random.default_rng([seed, 1]), card.sections.get("device"))
+        state = initial_state(card.sections, np.random.default_rng([seed, 1]), card.sections.get("device"),
+                              *_trained(card))
+        if proto.weights_from:
+            log.info("starting from the trained network in %s, programmed onto the devices", proto.weights_from)
     else:
         arrays, meta = checkpoint
         state = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
@@ -189,6 +193,29 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
         if engine is not None:
             engine.close()
     return _finish(card, run, prog, state, data)
+
+
+def _trained(card) -> tuple[NetworkState | None, tuple[float, int] | None]:
+    """The trained network ``protocol.weights_from`` names, and the write-verify settings; or ``(None, None)``."""
+    proto = card["protocol"]
+    if not proto.weights_from:
+        return None, None
+    where = f"{card.path}: protocol.weights_from = {proto.weights_from!r}"
+    try:
+        source = open_run_dir(proto.weights_from)
+        info = source.read_info()
+        saved = load_checkpoint(source)
+    except RunDirError as exc:
+        raise CardError(f"{where}: {exc}") from None
+    if info.get("kind") != "mnist_stdp" or info.get("status") != "complete" or saved is None:
+        raise CardError(f"{where}: not a complete mnist_stdp run")
+    arrays, _ = saved
+    trained = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
+    if set(trained.synapses) != {"w", "delay"}:
+        raise CardError(f"{where}: its weights are stored in devices; transfer needs a run on the ideal device")
+    if len(trained.theta) != card["network"].n_exc:
+        raise CardError(f"{where}: it has {len(trained.theta)} excitatory neurons, this card {card['network'].n_exc}")
+    return trained, (proto.program_tolerance, proto.program_max_pulses)
 
 
 def _checkpoint(run: RunDir, state: NetworkState, prog: _Progress) -> None:
@@ -277,11 +304,12 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
         "per_class_accuracy": result["per_class_accuracy"],
         "confusion_matrix": result["confusion_matrix"],
         "train_accuracy_last": train_last,
-        "seconds_per_example": (prog.seconds["train"] + prog.seconds.get("compile", 0.0)) / max(train["examples"], 1),
+        "seconds_per_example": ((prog.seconds["train"] + prog.seconds.get("compile", 0.0)) / train["examples"]
+                                if train["examples"] else float("nan")),
         "training_seconds": prog.seconds["train"],
         "compile_seconds": prog.seconds.get("compile", 0.0),
         "phase_seconds": {p: prog.seconds[p] for p in PHASES},
-        "repeat_fraction": 1 - train["examples"] / max(train["slots"], 1),
+        "repeat_fraction": 1 - train["examples"] / train["slots"] if train["slots"] else float("nan"),
         "excitatory_spikes_per_example": test["excitatory_spikes"] / n_test,
         "input_spikes_per_example": input_per,
         "synaptic_events_per_example": events,
@@ -352,3 +380,8 @@ def draw(run: RunDir) -> list[Path]:
 
         paths.append(fig.draw_confusion(run))
     return paths
+
+
+def check(card) -> None:
+    """Fail before the run starts if ``protocol.weights_from`` is not a usable trained run."""
+    _trained(card)

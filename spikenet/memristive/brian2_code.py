@@ -155,17 +155,30 @@ def _read_expression(p) -> str:
     return f"(w_min + (w_max - w_min) * {x})"
 
 
-def initial_device_state(p: Any, w: np.ndarray, w_min: float, w_max: float,
-                         rng: np.random.Generator) -> dict[str, np.ndarray]:
+def initial_device_state(p: Any, w: np.ndarray, w_min: float, w_max: float, rng: np.random.Generator,
+                         write_verify: tuple[float, int] | None = None) -> dict[str, np.ndarray]:
     """Each device's sampled state (stuck, spread, drift, ...) programmed from weights ``w``.
 
     Returns every per-synapse variable of the device's Brian2 code, and ``w`` as the devices
     hold it (the requested weights are clipped to the range and, for binary devices, rounded).
+
+    Parameters
+    ----------
+    write_verify
+        ``None``: each device starts exactly at its weight (an initial condition). Otherwise
+        ``(tolerance, max_pulses)``: the devices start at g_min (a 2-PCM pair at G+ = G-) and are
+        programmed towards the weights with write-verify (:meth:`DeviceArray.program`), pulse
+        noise and all, as when trained weights are transferred onto hardware.
     """
     if isinstance(p, IdealDeviceParams):
         return {"w": np.asarray(w, dtype=float)}
     x0 = np.clip((np.asarray(w, dtype=float) - w_min) / (w_max - w_min), 0, 1)
-    devices = DeviceArray(p, len(x0), rng, x0)
+    if write_verify is None:
+        devices = DeviceArray(p, len(x0), rng, x0)
+    else:
+        devices = DeviceArray(p, len(x0), rng, 0.5 if isinstance(p, PCM2DeviceParams) else 0.0)
+        devices.program(x0, *write_verify)
+        devices.t_prog[:] = 0.0
     state = {name: np.zeros(len(x0)) for name in brian2_device(p).state}
     state.update(x=devices.x, stuck=devices.stuck, dscale=devices.scale, nu_dev=devices.nu)
     if isinstance(p, _BinaryDeviceParams):

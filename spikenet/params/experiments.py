@@ -196,7 +196,7 @@ class MnistStdpProtocol:
     KIND: ClassVar[str] = "mnist_stdp"
 
     n_train: int = integer("training images per epoch (the first ones of the training set)", ge=1, le=60_000)
-    epochs: int = integer("passes over the training images", ge=1, le=100)
+    epochs: int = integer("passes over the training images (0: no training, with weights_from)", ge=0, le=100)
     n_assign: int = integer("training images (the first ones) used to assign a class to each neuron",
                             ge=1, le=60_000)
     n_test: int = integer("test images (the first ones of the test set) to classify", ge=1, le=10_000)
@@ -207,6 +207,20 @@ class MnistStdpProtocol:
     accuracy_window: int = integer("running training accuracy: labels assigned on this many previous images",
                                    ge=10, le=60_000, default=10_000)
     snapshots: int = integer("weight snapshots kept during training (for figures)", ge=0, le=1000, default=10)
+
+    weights_from: str = text("a finished mnist_stdp run folder (ideal device, same network) whose trained "
+                             "weights and thresholds this run starts from, programmed onto experiment.device "
+                             "with write-verify; with epochs = 0 it tests the transfer ('' : train from scratch)",
+                             default="")
+    program_tolerance: float = number("write-verify tolerance when weights_from is given (fraction of the "
+                                      "conductance range)", gt=0, le=1, default=0.02)
+    program_max_pulses: int = integer("write-verify gives up on a device after this many pulses", ge=1,
+                                      le=100_000, default=300)
+
+    def check(self) -> None:
+        if self.epochs == 0 and not self.weights_from:
+            raise CheckFailed("epochs", "0 epochs means no training: give weights_from (a trained run folder)",
+                              related=("weights_from",))
 
 
 OPTIMIZERS = ("adam", "sgd")
@@ -253,11 +267,53 @@ class MnistBackpropProtocol:
                                default="auto")
 
 
+VARIABILITY = ("c2c_std", "d2d_std", "stuck")
+"""What a variability sweep varies on the device card: cycle-to-cycle noise, device-to-device
+spread, or the fraction of stuck devices (half stuck at g_min, half at g_max)."""
+COMPARED = ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware")
+"""The learners compared against device variability: the spiking network trained on the devices,
+the spiking network trained on ideal weights and then programmed onto them, the MLP trained on
+ideal weights and programmed onto them, and the MLP trained with weight noise and programmed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareVariabilityProtocol:
+    """Accuracy against device variability for the spiking network and the backprop baseline.
+
+    ``experiment.device`` is the device card varied: at each of ``levels``, ``parameter`` is set
+    to that value and every method in ``methods`` is tested. The spiking runs are runs of
+    ``stdp_card`` and the MLP runs of ``backprop_card`` (their sizes set from this section), each
+    in its own folder inside this run, on Dask (:mod:`spikenet.sweep`).
+    """
+
+    KIND: ClassVar[str] = "compare_variability"
+
+    parameter: str = choice("the device parameter varied", VARIABILITY)
+    levels: tuple = numbers("its values (fractions: 0.1 is 10 %)", ge=0, le=1)
+    methods: tuple = texts("the learners compared (" + ", ".join(COMPARED) + ")", default=COMPARED)
+    stdp_card: str = text("the mnist_stdp experiment card of the spiking runs", default="mnist_dc_n100")
+    backprop_card: str = text("the mnist_backprop experiment card of the MLP runs", default="mnist_mlp100")
+    n_train: int = integer("training images of every learner", ge=1, le=60_000)
+    n_assign: int = integer("training images that assign the spiking neurons' classes", ge=1, le=60_000)
+    n_test: int = integer("test images", ge=1, le=10_000)
+    noise_aware_std: float = number("weight noise of the noise-aware MLP's training (fraction of each "
+                                    "layer's largest |w|)", gt=0, le=1, default=0.1)
+    device_samples: int = integer("sets of devices per level for the transferred MLPs", ge=1, le=1000,
+                                  default=3)
+    workers: int = integer("local Dask workers (0: one per core); a scheduler address in "
+                           "$SPIKENET_DASK_SCHEDULER runs the sweep there instead", ge=0, le=1024, default=0)
+
+    def check(self) -> None:
+        unknown = [m for m in self.methods if m not in COMPARED]
+        if unknown:
+            raise CheckFailed("methods", f"unknown method {unknown[0]!r}; allowed: {', '.join(COMPARED)}")
+
+
 PROTOCOLS: dict[str, type] = {
     cls.KIND: cls
     for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol,
                 HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol, MnistStdpProtocol,
-                MnistBackpropProtocol)
+                MnistBackpropProtocol, CompareVariabilityProtocol)
 }
 """Every experiment kind, by registry name, with the protocol section it takes."""
 

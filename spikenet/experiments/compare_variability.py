@@ -1,0 +1,188 @@
+"""Accuracy against device variability: the spiking network (trained on the devices, or trained
+ideal and transferred) and the backprop MLP (transferred, plain or noise-aware training), in the
+manner of Querlioz et al. (IEEE Trans. Nanotechnol. 12:288, 2013, Figs. 6-7).
+
+The training runs are ordinary runs of the cards ``protocol.stdp_card`` and
+``protocol.backprop_card``, each in its own folder under ``runs/`` in this run folder, run on
+Dask by :mod:`spikenet.sweep` (so an interrupted comparison resumes: finished runs are read,
+interrupted ones continue from their checkpoints). The MLPs are trained once; programming them
+onto the devices at every level happens here, ``device_samples`` times per level.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from brian2 import joule, second
+
+from .. import figures as fig
+from ..catalog import Card
+from ..errors import CardError
+from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceParams
+from ..runs import RunDir, read_csv, write_csv
+from ..sweep import Point, run_points
+
+METRICS = tuple(f"{m}_loss" for m in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"))
+"""Accuracy at the lowest level minus accuracy at the highest, per method (NaN if not compared)."""
+USES_DEVICE = True
+RESUMABLE = True
+
+
+def check(card: Card) -> None:
+    if isinstance(card.sections.get("device", IdealDeviceParams()), IdealDeviceParams):
+        raise CardError(f"{card.path}: experiment.device: name the device card whose variability is swept "
+                        "(not 'ideal')")
+
+
+def device_changes(parameter: str, level: float) -> dict[str, float]:
+    """The device card's values at one level of the sweep."""
+    if parameter == "stuck":
+        return {"stuck_low": level / 2, "stuck_high": level / 2}
+    return {parameter: level}
+
+
+def _points(card: Card, root: Path) -> tuple[list[Point], list[Point]]:
+    """Training runs that need nothing (stage 1), and the transfers that need the ideal STDP run (stage 2)."""
+    proto, device = card["protocol"], card["experiment"].device
+    seed = f"experiment.seed={card['experiment'].seed}"
+    stdp = [seed, f"protocol.n_train={proto.n_train}", f"protocol.n_assign={proto.n_assign}",
+            f"protocol.n_test={proto.n_test}"]
+    mlp = [seed, f"protocol.n_train={proto.n_train}", f"protocol.n_test={proto.n_test}",
+           'protocol.hardware_devices=["ideal"]']
+    first, second_stage = [], []
+    if "stdp_transfer" in proto.methods:
+        first.append(Point("stdp_ideal", proto.stdp_card, (*stdp, "experiment.device=ideal")))
+    for i, level in enumerate(proto.levels):
+        on_device = [f"experiment.device={device}",
+                     *(f"device.{k}={v!r}" for k, v in device_changes(proto.parameter, level).items())]
+        if "stdp_in_place" in proto.methods:
+            first.append(Point(f"stdp_in_place_{i}", proto.stdp_card, (*stdp, *on_device)))
+        if "stdp_transfer" in proto.methods:
+            source = json.dumps(str(root / "stdp_ideal"))
+            second_stage.append(Point(f"stdp_transfer_{i}", proto.stdp_card,
+                                      (*stdp, *on_device, "protocol.epochs=0", f"protocol.weights_from={source}")))
+    if "mlp_transfer" in proto.methods:
+        first.append(Point("mlp", proto.backprop_card, tuple(mlp)))
+    if "mlp_noise_aware" in proto.methods:
+        first.append(Point("mlp_noise_aware", proto.backprop_card,
+                           (*mlp, f"protocol.train_weight_noise={proto.noise_aware_std!r}")))
+    return first, second_stage
+
+
+def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
+    proto = card["protocol"]
+    root = run.path / "runs"
+    first, second_stage = _points(card, root)
+    results = run_points(first, root, smoke=card.smoke, workers=proto.workers, progress=progress, log=log)
+    if second_stage:
+        results.update(run_points(second_stage, root, smoke=card.smoke, workers=proto.workers,
+                                  progress=progress, log=log))
+    rows: dict[str, list] = {"method": [], "level": [], "sample": [], "accuracy": []}
+
+    def add(method: str, level: float, sample: int, accuracy: float) -> None:
+        for key, value in zip(rows, (method, level, sample, accuracy)):
+            rows[key].append(value)
+
+    for i, level in enumerate(proto.levels):
+        for method in ("stdp_in_place", "stdp_transfer"):
+            if method in proto.methods:
+                add(method, level, 0, results[f"{method}_{i}"]["test_accuracy"])
+    costs = {}
+    for method, name in (("mlp_transfer", "mlp"), ("mlp_noise_aware", "mlp_noise_aware")):
+        if method in proto.methods:
+            curve, costs[method] = _mlp_on_devices(card, root / name, log)
+            for level, sample, accuracy in curve:
+                add(method, level, sample, accuracy)
+    stdp_runs = [k for k in results if k.startswith(("stdp_in_place_", "stdp_transfer_"))]
+    if stdp_runs:
+        costs["stdp"] = _stdp_costs(card, root / stdp_runs[0], results[stdp_runs[0]])
+    write_csv(run.figures / "accuracy_vs_variability.csv", rows)
+    metrics: dict[str, Any] = {}
+    curves: dict[str, dict[str, list[float]]] = {}
+    for method in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"):
+        pick = [k for k, m in enumerate(rows["method"]) if m == method]
+        if not pick:
+            metrics[f"{method}_loss"] = float("nan")
+            continue
+        levels = sorted(set(rows["level"][k] for k in pick))
+        means = [float(np.mean([rows["accuracy"][k] for k in pick if rows["level"][k] == lv])) for lv in levels]
+        curves[method] = {"level": levels, "accuracy": means}
+        metrics[f"{method}_loss"] = means[0] - means[-1]
+    metrics.update(curves=curves, costs_per_inference=costs, parameter=proto.parameter,
+                   device=card["experiment"].device)
+    return metrics
+
+
+def _mlp_on_devices(card: Card, folder: Path, log) -> tuple[list[tuple[float, int, float]], dict[str, float]]:
+    """Program the trained MLP of ``folder`` onto the device at every level; (level, sample, accuracy) rows."""
+    import torch
+
+    from ..baseline import analog, training
+    from .mnist_backprop import sample_seed, trained_model
+
+    proto, base = card["protocol"], card["device"]
+    model, mlp_card = trained_model(folder)
+    mp = mlp_card["protocol"]
+    x_test, y_test = training.mnist_tensors("test", mlp_card["protocol"].n_test)
+    curve = []
+    for level in proto.levels:
+        params = dataclasses.replace(base, **device_changes(proto.parameter, level))
+        for sample in range(proto.device_samples):
+            generator = torch.Generator().manual_seed(sample_seed(card["experiment"].seed, f"{level}", sample))
+            programmed, _ = analog.program_model(model, params, generator, tolerance=mp.program_tolerance,
+                                                 max_pulses=mp.program_max_pulses, t_read=float(mp.t_read / second),
+                                                 range_quantile=mp.range_quantile)
+            accuracy = float(np.mean(training.predict(programmed, x_test) == y_test.numpy()))
+            curve.append((level, sample, accuracy))
+            log.info("%s at %s = %g, sample %d: accuracy %.4f", folder.name, proto.parameter, level, sample, accuracy)
+    macs = analog.macs_per_inference(model)
+    per_weight = 2 * (base.redundancy if isinstance(base, _BinaryDeviceParams) else 1)
+    if isinstance(base, PCM2DeviceParams):
+        per_weight = 1  # the pair is one entry holding both devices, read as one
+    reads = macs * per_weight
+    energy = float(base.energy_read / joule) * 1e12 * reads if float(base.energy_read / joule) > 0 else float("nan")
+    return curve, {"synaptic_events": float(macs), "device_reads": float(reads), "energy_pj": energy}
+
+
+def _stdp_costs(card: Card, folder: Path, metrics: dict[str, Any]) -> dict[str, float]:
+    """Per test image of a spiking run: synaptic events, device reads (input synapses), energy."""
+    from ..catalog import load_card
+
+    base = card["device"]
+    n_exc = load_card(folder / "card.toml", "experiments")["network"].n_exc
+    copies = base.redundancy if isinstance(base, _BinaryDeviceParams) else 1
+    return {"synaptic_events": float(metrics["synaptic_events_per_example"]),
+            "device_reads": float(metrics["input_spikes_per_example"]) * n_exc * copies,
+            "energy_pj": float(metrics.get("energy_per_inference_pj") or float("nan"))}  # JSON null: not given
+
+
+def draw(run: RunDir) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    table = read_csv(run.figures / "accuracy_vs_variability.csv")
+    info = run.read_metrics() if run.metrics.exists() else {}
+    labels = {"stdp_in_place": "STDP, trained on the devices", "stdp_transfer": "STDP, trained ideal, transferred",
+              "mlp_transfer": "MLP, trained ideal, transferred", "mlp_noise_aware": "MLP, noise-aware, transferred"}
+    markers = {"stdp_in_place": "o", "stdp_transfer": "s", "mlp_transfer": "^", "mlp_noise_aware": "v"}
+    with fig.style():
+        figure, ax = plt.subplots(figsize=(6, 4))
+        for method, label in labels.items():
+            pick = table["method"] == method
+            if not pick.any():
+                continue
+            levels = np.unique(table["level"][pick])
+            acc = [100 * table["accuracy"][pick & (table["level"] == lv)] for lv in levels]
+            ax.errorbar(100 * levels, [a.mean() for a in acc], yerr=[a.std() for a in acc], marker=markers[method],
+                        capsize=3, label=label)
+        parameter = {"c2c_std": "cycle-to-cycle variability (% of range)",
+                     "d2d_std": "device-to-device variability (relative std, %)",
+                     "stuck": "stuck devices (%)"}.get(info.get("parameter", ""), "variability (%)")
+        ax.set_xlabel(parameter)
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"Accuracy against variability of {info.get('device', 'the device')}")
+        ax.legend()
+        return [fig.save_figure(figure, run.figure("accuracy_vs_variability"))]

@@ -1,0 +1,119 @@
+"""Many runs of experiment cards (the points of a sweep), on Dask.
+
+Each point is one ordinary run (a card, ``--set`` overrides, its own run folder), so a sweep
+is as reproducible and resumable as its runs: a point whose folder holds a complete run is not
+run again, an interrupted one is resumed from its checkpoint, a missing one is started.
+
+Points run on a Dask ``LocalCluster`` (one single-threaded worker process per core: a Brian2
+simulation uses one core, see the engine notes) unless ``scheduler`` names a running Dask
+scheduler (``tcp://host:8786``; its workers need spikenet, the cards and ``SPIKENET_DATA``).
+With one worker and no scheduler the points run one after the other in this process, without
+Dask.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SpikenetError
+
+__all__ = ["Point", "run_point", "run_points", "SCHEDULER_ENV"]
+
+SCHEDULER_ENV = "SPIKENET_DASK_SCHEDULER"
+"""Address of a Dask scheduler to run sweeps on, when the caller names none."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run of a sweep: ``card`` (a name or path) with ``overrides``, in ``root / name``."""
+
+    name: str
+    card: str
+    overrides: tuple[str, ...] = field(default_factory=tuple)
+
+
+def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, smoke: bool = False) -> dict[str, Any]:
+    """Run (or resume, or just read) one point; returns its ``metrics.json``. Runs in a Dask worker."""
+    from .catalog import load_card
+    from .experiments import resume_experiment, run_experiment
+    from .runs import RunDir
+
+    run = RunDir(Path(folder))
+    if run.info.exists():
+        status = run.read_info().get("status")
+        if status == "complete":
+            return run.read_metrics()
+        if status in ("interrupted", "running", "failed") and (run.path / "checkpoint.json").exists():
+            return resume_experiment(run.path, progress=False).read_metrics()
+        # a short run that left no checkpoint: start it again in a clean folder
+        for path in sorted(run.path.rglob("*"), reverse=True):
+            path.unlink() if path.is_file() or path.is_symlink() else path.rmdir()
+    loaded = load_card(card, "experiments", overrides=list(overrides), smoke=smoke)
+    return run_experiment(loaded, run.path, progress=False).read_metrics()
+
+
+def _local_workers(workers: int, points: int) -> int:
+    return max(1, min(points, workers or os.cpu_count() or 1))
+
+
+def run_points(points: list[Point], root: str | os.PathLike, *, smoke: bool = False, scheduler: str | None = None,
+               workers: int = 0, progress: bool = True, log=None) -> dict[str, dict[str, Any]]:
+    """Run every point (in parallel where there are workers); returns each point's metrics by name.
+
+    Parameters
+    ----------
+    points
+        The runs; their names are their folders under ``root`` and must be unique.
+    smoke
+        Run each card's smoke version.
+    scheduler
+        A Dask scheduler's address; ``None``: ``$SPIKENET_DASK_SCHEDULER`` or else a local cluster.
+    workers
+        Local cluster size (0: one per core, at most one per point).
+    """
+    from tqdm.auto import tqdm
+
+    names = [p.name for p in points]
+    if len(set(names)) != len(names):
+        raise ValueError("sweep points need unique names")
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    n_local = _local_workers(workers, len(points))
+    results: dict[str, dict[str, Any]] = {}
+    bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
+    if scheduler is None and n_local == 1:
+        for p in points:
+            results[p.name] = run_point(p.card, p.overrides, root / p.name, smoke)
+            bar.update(1)
+        bar.close()
+        return results
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise SpikenetError("running a sweep in parallel needs Dask: pip install 'spikenet[dask]' "
+                            "(or set the sweep's workers to 1)") from None
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    if log is not None:
+        log.info("sweep of %d runs on %s", len(points), scheduler or f"a local cluster of {n_local} workers")
+    try:
+        futures = {client.submit(run_point, p.card, p.overrides, str(root / p.name), smoke, key=f"spikenet-{root.name}-{p.name}",
+                                 pure=False): p.name for p in points}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            bar.update(1)
+    finally:
+        bar.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results
