@@ -74,8 +74,19 @@ def _versions() -> dict[str, str]:
         "numpy": numpy.__version__,
         "scipy": scipy.__version__,
         "matplotlib": matplotlib.__version__,
+        **{name: _installed(name) for name in ("torch", "dask") if _installed(name)},
         "machine": f"{platform.system()} {platform.machine()}",
     }
+
+
+def _installed(distribution: str) -> str:
+    """The installed version of an optional dependency ('' if absent), without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return ""
 
 
 def _checks(card: Card, metrics: dict[str, Any]) -> dict[str, Any]:
