@@ -225,6 +225,8 @@ def draw(run: RunDir) -> list[Path]:
             ax.bar(k, acc.mean(), yerr=acc.std(ddof=1) if len(acc) > 1 else 0, color="0.8", capsize=4)
             ax.plot(np.full(len(acc), k), acc, "k.", alpha=0.6)
             ax.text(k, acc.mean() - 1, f"{acc.mean():.1f}", ha="center", va="top", fontsize=8)
+        ax.axhline(10, ls=":", color="0.4", lw=1)
+        ax.text(len(names) - 0.5, 10.5, "chance", ha="right", va="bottom", fontsize=8, color="0.4")
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
         ax.set_ylabel("test accuracy (%)")
         low = max(0.0, 100 * hw["accuracy"].min() - 10)
