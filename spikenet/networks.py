@@ -1,4 +1,5 @@
-"""Networks assembled from a model card: the Diehl & Cook (2015) MNIST network.
+"""Networks assembled from a model card: the MNIST networks of Diehl & Cook (2015) and of
+Querlioz et al. (2013).
 
 The network runs a *schedule* of images by itself, so that a compiled Brian2 program can show
 thousands of them without handing control back to Python:
@@ -11,8 +12,10 @@ thousands of them without handing control back to Python:
 * the excitatory spikes of a presentation are counted into ``ctrl.count``; with fewer than
   ``min_spikes`` the same image is shown again in the next slot at a higher intensity
   (Diehl & Cook's rule), otherwise the next image follows;
-* at every slot start each excitatory neuron's input weights are scaled to sum ``w_sum`` by two
-  ``run_regularly`` passes over the synapses (sum, then scale), the authors' normalisation.
+* Diehl & Cook: at every slot start each excitatory neuron's input weights are scaled to sum
+  ``w_sum`` by two ``run_regularly`` passes over the synapses (sum, then scale), the authors'
+  normalisation. Querlioz et al.: at every slot start the membranes are reset and no earlier
+  input spike counts for LTP; lateral inhibition is a synapse from each neuron to the others.
 
 Everything that changes from one run to the next (the images, the weights and device states,
 the thresholds, the learning switches, the random seed) is a variable that
@@ -44,10 +47,20 @@ from . import memristive
 from .encoding import N_PIXELS
 from .neurons import neuron_group
 from .params.devices import IdealDeviceParams
-from .params.networks import DiehlCookNetworkParams
+from .params.networks import DiehlCookNetworkParams, QuerliozNetworkParams
 from .plasticity import initialise, synapses
 
-__all__ = ["DiehlCookNetwork", "NetworkState", "Presentations", "build_diehl_cook", "initial_state", "receptive_fields"]
+__all__ = [
+    "ImageNetwork",
+    "NetworkState",
+    "Presentations",
+    "build_network",
+    "build_diehl_cook",
+    "build_querlioz",
+    "initial_state",
+    "input_rates",
+    "receptive_fields",
+]
 
 _CONTROLLER = """
 example : integer  # row of the stimulus table shown next
@@ -74,8 +87,9 @@ presenting_now : 1 (linked)
 class NetworkState:
     """What carries over from one run to the next, and what a checkpoint keeps.
 
-    ``synapses`` holds, per input synapse, ``w``, ``delay`` (seconds) and the device's state
-    (``t_prog`` counted from the start of the next run). ``theta`` is in volts.
+    ``synapses`` holds, per input synapse, ``w``, ``delay`` (seconds; Diehl & Cook only) and the
+    device's state (``t_prog`` counted from the start of the next run). ``theta`` is in the unit
+    of the neuron template's threshold (volts for Diehl & Cook, weight units for Querlioz).
     """
 
     synapses: dict[str, np.ndarray]
@@ -113,14 +127,15 @@ class Presentations:
 
 
 @dataclass
-class DiehlCookNetwork:
-    """The Brian2 objects of a Diehl & Cook network, and how to set and read its state."""
+class ImageNetwork:
+    """The Brian2 objects of a network that shows a table of images by itself, and how to set
+    and read its state (``inh`` is ``None`` for Querlioz et al., which has no inhibitory layer)."""
 
     params: Any
     network: Network
     inputs: NeuronGroup
     exc: NeuronGroup
-    inh: NeuronGroup
+    inh: NeuronGroup | None
     ctrl: NeuronGroup
     input_synapses: Synapses
     stimulus: TimedArray
@@ -145,7 +160,7 @@ class DiehlCookNetwork:
         table[: len(rows)] = rows
         values: dict[Any, Any] = {
             self.stimulus: table * Hz,
-            self.exc.theta: state.theta * volt,
+            self.exc.theta: Quantity(state.theta, dim=self.exc.variables["theta"].dim),
             self.exc.adapt: float(plastic),
             self.input_synapses.plastic: float(plastic),
             self.ctrl.intensity: state.intensity,
@@ -162,10 +177,12 @@ class DiehlCookNetwork:
     def read_state(self) -> NetworkState:
         """The state at the end of a run, as the next run starts from it."""
         syn = {name: np.array(getattr(self.input_synapses, name)[:], dtype=float) for name in self.carried}
+        syn.setdefault("delay", np.zeros(len(syn["w"])))  # no delays: Brian2 keeps a single value
         if "t_prog" in syn:
             syn["t_prog"] = syn["t_prog"] - float(self.duration / second)
         ctrl = self.ctrl
-        return NetworkState(syn, np.array(self.exc.theta[:] / volt), float(ctrl.intensity[0]), int(ctrl.repeats[0]))
+        theta = np.array(self.exc.variables["theta"].get_value(), dtype=float)
+        return NetworkState(syn, theta, float(ctrl.intensity[0]), int(ctrl.repeats[0]))
 
     def read_presentations(self, n_rows: int) -> Presentations:
         """The presentations that counted, with each neuron's spike count during them."""
@@ -198,10 +215,27 @@ def _slot(net: DiehlCookNetworkParams) -> Quantity:
     return net.t_present + net.t_rest
 
 
+def input_rates(net: Any, pixels: np.ndarray) -> np.ndarray:
+    """Input rates (Hz, floats, at intensity 1) of 8-bit images (``0 .. 255``, rows x 784).
+
+    Diehl & Cook: ``rate_per_pixel`` x pixel value. Querlioz et al.: linear in the pixel value
+    ``p`` (0-1) from ``rate_min`` to ``rate_max``, and 0 below ``pixel_cutoff``.
+    """
+    pixels = np.asarray(pixels, dtype=float)
+    if isinstance(net, QuerliozNetworkParams):
+        p = pixels / 255.0
+        lo, hi = float(net.rate_min / Hz), float(net.rate_max / Hz)
+        return np.where(p >= net.pixel_cutoff, lo + (hi - lo) * p, 0.0) * (pixels > 0)
+    return pixels * float(net.rate_per_pixel / Hz)
+
+
 def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: Any = None,
                   trained: NetworkState | None = None, write_verify: tuple[float, int] | None = None) -> NetworkState:
-    """Initial weights ((U[0, 1) + offset) x scale), delays (U[0, delay_max)), thresholds, and
-    each device's sampled state (``device``: its parameters; ``None`` for the ideal device).
+    """Initial weights, delays, thresholds, and each device's sampled state (``device``: its
+    parameters; ``None`` for the ideal device).
+
+    Weights: Diehl & Cook ((U[0, 1) + offset) x scale, delays U[0, delay_max)); Querlioz et al.
+    (normal around ``w_init_mean``, relative spread ``w_init_spread``, clipped to the rule's bounds).
 
     ``trained``: start instead from a trained network's weights, delays and thresholds (one
     value per synapse: an ideal-device network), programmed onto ``device`` with
@@ -209,15 +243,19 @@ def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: An
 
     Synapses are ordered as Brian2 connects them: input pixel, then neuron, then parallel device.
     """
-    net: DiehlCookNetworkParams = sections["network"]
+    net = sections["network"]
     rule = sections["plasticity"]
     device = device if device is not None else IdealDeviceParams()
     copies = memristive.brian2_device(device).multiplicity
     n_syn = N_PIXELS * net.n_exc
     if trained is None:
-        w = np.repeat((rng.random(n_syn) + net.w_init_offset) * net.w_init_scale, copies)
+        if isinstance(net, QuerliozNetworkParams):
+            w = rng.normal(net.w_init_mean, net.w_init_mean * net.w_init_spread, n_syn)
+            w = np.repeat(np.clip(w, rule.w_min, rule.w_max), copies)
+        else:
+            w = np.repeat((rng.random(n_syn) + net.w_init_offset) * net.w_init_scale, copies)
         delay = np.repeat(rng.random(n_syn) * float(net.delay_max / second), copies)
-        theta = np.full(net.n_exc, float(sections["neuron"].theta_init / volt))
+        theta = np.full(net.n_exc, float(np.asarray(sections["neuron"].theta_init)))
     else:
         if len(trained.synapses["w"]) != n_syn or len(trained.theta) != net.n_exc:
             raise ValueError(f"the trained network has {len(trained.theta)} neurons and "
@@ -237,40 +275,10 @@ def receptive_fields(state: NetworkState, n_exc: int) -> np.ndarray:
     return w.reshape(N_PIXELS, n_exc, -1).mean(axis=2).T.reshape(n_exc, 28, 28)
 
 
-def build_diehl_cook(
-    sections: dict[str, Any],
-    state: NetworkState,
-    *,
-    rows: int,
-    slots: int,
-    device: Any = None,
-    record_inputs: bool = False,
-    images: np.ndarray | None = None,
-) -> DiehlCookNetwork:
-    """Assemble the network of Diehl & Cook (2015) from a card's sections.
-
-    Parameters
-    ----------
-    sections
-        ``network``, ``neuron`` (excitatory), ``inhibitory`` and ``plasticity`` parameters.
-    state
-        Initial weights, delays, thresholds and device states (:func:`initial_state`).
-    rows
-        Images per run (the stimulus table has one more, silent, row).
-    slots
-        Presentation slots per run.
-    device
-        Device parameters of the input synapses (``None``: ideal).
-    record_inputs
-        Also count input spikes (for the synaptic-event and energy estimates).
-    images
-        The images of the run (rates at intensity 1, Hz, rows x 784), for runtime mode, where
-        the stimulus table is fixed when the network is built; a compiled program gets them
-        through :meth:`DiehlCookNetwork.assignments`.
-    """
-    net: DiehlCookNetworkParams = sections["network"]
+def _schedule(net: Any, state: NetworkState, rows: int, images: np.ndarray | None):
+    """The controller (which image, at which intensity, repeat or not) and the Poisson inputs
+    that show the stimulus table's rows; see the module docstring."""
     dt = net.dt
-    n = net.n_exc
     slot = _slot(net)
     ns = {
         "t_present": net.t_present, "min_spikes": net.min_spikes, "max_repeats": net.max_repeats,
@@ -303,6 +311,53 @@ def build_diehl_cook(
     inputs.run_regularly("rate = stimulus(example_now * second, i) * intensity_now", dt=slot, when="start",
                          order=1, name="inputs_slot_start")
 
+    return ctrl, inputs, stimulus
+
+
+def build_network(sections: dict[str, Any], state: NetworkState, **kwargs: Any) -> "ImageNetwork":
+    """The network of a model card's ``[network]`` kind (``diehl_cook`` or ``querlioz``); keyword
+    arguments as :func:`build_diehl_cook`."""
+    if isinstance(sections["network"], QuerliozNetworkParams):
+        return build_querlioz(sections, state, **kwargs)
+    return build_diehl_cook(sections, state, **kwargs)
+
+
+def build_diehl_cook(
+    sections: dict[str, Any],
+    state: NetworkState,
+    *,
+    rows: int,
+    slots: int,
+    device: Any = None,
+    record_inputs: bool = False,
+    images: np.ndarray | None = None,
+) -> ImageNetwork:
+    """Assemble the network of Diehl & Cook (2015) from a card's sections.
+
+    Parameters
+    ----------
+    sections
+        ``network``, ``neuron`` (excitatory), ``inhibitory`` and ``plasticity`` parameters.
+    state
+        Initial weights, delays, thresholds and device states (:func:`initial_state`).
+    rows
+        Images per run (the stimulus table has one more, silent, row).
+    slots
+        Presentation slots per run.
+    device
+        Device parameters of the input synapses (``None``: ideal).
+    record_inputs
+        Also count input spikes (for the synaptic-event and energy estimates).
+    images
+        The images of the run (rates at intensity 1, Hz, rows x 784), for runtime mode, where
+        the stimulus table is fixed when the network is built; a compiled program gets them
+        through :meth:`ImageNetwork.assignments`.
+    """
+    net: DiehlCookNetworkParams = sections["network"]
+    dt = net.dt
+    n = net.n_exc
+    ctrl, inputs, stimulus = _schedule(net, state, rows, images)
+
     normalise = net.w_sum > 0
     exc = neuron_group(sections["neuron"], n, dt=dt, name="exc", extra="wsum : 1" if normalise else "")
     inh = neuron_group(sections["inhibitory"], n, dt=dt, name="inh")
@@ -320,34 +375,91 @@ def build_diehl_cook(
     counter = Synapses(exc, ctrl, on_pre="layer_spikes_post += 1", dt=dt, name="spike_counter")
     counter.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
 
+    syn, dev = _input_synapses(sections, inputs, exc, state, device, target="ge")
+    if normalise:
+        _add_normalisation(syn, exc, net, ideal=isinstance(device, (IdealDeviceParams, type(None))),
+                           update=dev.update, copies=dev.multiplicity)
+    return _assemble(sections, [ctrl, inputs, exc, inh, exc_inh, inh_exc, counter], inputs, exc, inh, ctrl, syn,
+                     stimulus, slots, record_inputs, ("w", "delay") + dev.state)
+
+
+def build_querlioz(
+    sections: dict[str, Any],
+    state: NetworkState,
+    *,
+    rows: int,
+    slots: int,
+    device: Any = None,
+    record_inputs: bool = False,
+    images: np.ndarray | None = None,
+) -> ImageNetwork:
+    """Assemble the memristive-synapse network of Querlioz et al. (2013) from a card's sections.
+
+    ``network`` (:class:`~spikenet.params.networks.QuerliozNetworkParams`), ``neuron`` (template
+    ``lif_homeostatic``) and ``plasticity`` (rule ``querlioz``); other arguments as
+    :func:`build_diehl_cook`. Each input spike adds its weight to the output neuron's ``v``;
+    the first neuron to reach threshold resets and inhibits all others for ``t_inhibit``.
+    """
+    net: QuerliozNetworkParams = sections["network"]
+    dt = net.dt
+    n = net.n_exc
+    ctrl, inputs, stimulus = _schedule(net, state, rows, images)
+    exc = neuron_group(sections["neuron"], n, dt=dt, name="exc")
+    exc.theta = state.theta
+    # Lateral inhibition: the winner resets the others and blocks them for t_inhibit (a block
+    # already longer, e.g. a refractory period, is kept). The winner reaches itself too, for the
+    # homeostasis: every threshold gives up theta_plus / n of the winner's rise.
+    share = sections["neuron"].theta_plus / n if net.homeostasis == "layer_mean" else 0.0
+    wta = Synapses(exc, exc, on_pre="""
+        theta_post -= adapt_post * theta_share
+        other = int(i != j)
+        v_post = v_post * (1 - other)
+        t_block_post = clip(t_block_post, t + other * t_inhibit, t_block_post + t + t_inhibit)
+        """, namespace={"t_inhibit": net.t_inhibit, "theta_share": share}, dt=dt, name="lateral_inhibition")
+    wta.connect()
+    counter = Synapses(exc, ctrl, on_pre="layer_spikes_post += 1", dt=dt, name="spike_counter")
+    counter.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
+    # Every image starts afresh: membranes at 0, no block, no input spike recent enough for LTP.
+    slot = _slot(net)
+    exc.run_regularly("v = 0\nt_block = t", dt=slot, when="start", order=2, name="exc_slot_start")
+    syn, dev = _input_synapses(sections, inputs, exc, state, device, target="v")
+    syn.run_regularly("t_lastpre = t - 2 * t_ltp - 1 * second", dt=slot, when="start", order=3,
+                      name="input_slot_start")
+    carried = (("w", "delay") if net.delay_max > 0 * second else ("w",)) + dev.state
+    return _assemble(sections, [ctrl, inputs, exc, wta, counter], inputs, exc, None, ctrl, syn, stimulus, slots,
+                     record_inputs, carried)
+
+
+def _input_synapses(sections: dict[str, Any], inputs: NeuronGroup, exc: NeuronGroup, state: NetworkState,
+                    device: Any, target: str) -> tuple[Synapses, Any]:
+    """The plastic input synapses (one per pixel, neuron and parallel device), set to ``state``."""
     device = device if device is not None else IdealDeviceParams()
     dev = memristive.brian2_device(device)
-    syn = synapses(inputs, exc, sections["plasticity"], device=device, target="ge", connect=False, dt=dt,
-                   name="input_synapses")
+    syn = synapses(inputs, exc, sections["plasticity"], device=device, target=target, connect=False,
+                   dt=sections["network"].dt, name="input_synapses")
     syn.connect(n=dev.multiplicity)
     # The switches and spike times; weights and device states come from `state` (a compiled
     # program cannot read values back before it has run, so nothing is sampled here).
     initialise(syn, sections["plasticity"], IdealDeviceParams(), 0.0)
     syn.w = state.synapses["w"]
-    syn.delay = state.synapses["delay"] * second
+    if np.any(state.synapses["delay"]):  # no delays: Brian2's cheaper homogeneous spike queue
+        syn.delay = state.synapses["delay"] * second
     for name in dev.state:
         setattr(syn, name, Quantity(state.synapses[name], dim=syn.variables[name].dim))
-    if normalise:
-        _add_normalisation(syn, exc, net, ideal=isinstance(device, IdealDeviceParams), update=dev.update,
-                           copies=dev.multiplicity)
+    return syn, dev
 
+
+def _assemble(sections, objects, inputs, exc, inh, ctrl, syn, stimulus, slots, record_inputs,
+              carried) -> ImageNetwork:
+    """The monitors every image network has, and the network of all objects."""
     exc_spikes = SpikeMonitor(exc, name="exc_spikes")
     input_spikes = SpikeMonitor(inputs, record=False, name="input_spikes") if record_inputs else None
     outcomes = EventMonitor(ctrl, "stimulus_off", variables=["shown", "shown_intensity", "layer_spikes", "accepted",
                                                              "slot_start"],
                             when="after_resets", name="outcomes")
-    objects = [ctrl, inputs, exc, inh, exc_inh, inh_exc, counter, syn, exc_spikes, outcomes]
-    if input_spikes is not None:
-        objects.append(input_spikes)
-    network = Network(*objects)
-    carried = ("w", "delay") + dev.state
-    return DiehlCookNetwork(sections, network, inputs, exc, inh, ctrl, syn, stimulus, exc_spikes, input_spikes,
-                            outcomes, slots, carried)
+    objects = objects + [syn, exc_spikes, outcomes] + ([input_spikes] if input_spikes is not None else [])
+    return ImageNetwork(sections, Network(*objects), inputs, exc, inh, ctrl, syn, stimulus, exc_spikes,
+                        input_spikes, outcomes, slots, carried)
 
 
 def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update,

@@ -17,12 +17,13 @@ import numpy as np
 from brian2 import Equations, NeuronGroup, Quantity, amp, check_units, second, volt
 
 from .catalog import section_params
-from .params.neurons import LIFAdaptiveParams, LIFCondParams, LIFParams
+from .params.neurons import LIFAdaptiveParams, LIFCondParams, LIFHomeostaticParams, LIFParams
 
 __all__ = [
     "LIF_EQUATIONS",
     "LIF_COND_EQUATIONS",
     "ADAPTIVE_THRESHOLD_EQUATIONS",
+    "HOMEOSTATIC_EQUATIONS",
     "neuron_group",
     "neuron_params",
     "lif_group",
@@ -54,6 +55,17 @@ ADAPTIVE_THRESHOLD_EQUATIONS = Equations(
     """
 )
 
+HOMEOSTATIC_EQUATIONS = Equations(
+    """
+    dv/dt = -v / tau_m : 1 (unless refractory)  # integrated input, in units of the input weights
+    dtheta/dt = -adapt * theta_plus * target_rate : 1  # homeostatic threshold change (Querlioz et al. 2013)
+    adapt : 1 (shared)  # 1: theta adapts; 0: theta frozen (evaluation)
+    t_block : second  # refractory or inhibited (v held at 0, no spike) until this time
+    """
+)
+"""Integrate-and-fire of synaptic weights with a homeostatic threshold
+(:class:`~spikenet.params.neurons.LIFHomeostaticParams`)."""
+
 
 @dataclass(frozen=True)
 class _Template:
@@ -62,6 +74,9 @@ class _Template:
     reset: str
     method: Callable[[Any], str]
     initial: Callable[[Any], dict[str, Quantity]]
+    refractory: Callable[[Any], Any] = lambda p: p.t_ref
+    every_step: str = ""
+    """Statements run at the start of every time step (``run_regularly``)."""
 
 
 _TEMPLATES: dict[type, _Template] = {
@@ -75,6 +90,18 @@ _TEMPLATES: dict[type, _Template] = {
         "v = v_reset\ntheta += adapt * theta_plus",
         lambda p: p.method,
         lambda p: {"v": p.v_rest, "theta": p.theta_init, "adapt": 1},
+    ),
+    # Refractoriness is a condition on t_block, so that lateral inhibition (a synapse from the
+    # winner) can extend it; input that arrived while refractory is discarded at the next step
+    # (Querlioz et al.: no integration during the refractory and inhibition periods).
+    LIFHomeostaticParams: _Template(
+        HOMEOSTATIC_EQUATIONS,
+        "v > v_th + theta",
+        "v = 0\ntheta += adapt * theta_plus\nt_block = t + t_ref",
+        lambda p: "exponential_euler",  # exact for both equations (Brian2's "exact" rejects dx/dt = constant)
+        lambda p: {"v": 0, "theta": p.theta_init, "adapt": 1, "t_block": -1 * second},
+        refractory=lambda p: "t < t_block",
+        every_step="v = v * int(t >= t_block)",
     ),
 }
 
@@ -138,7 +165,7 @@ def neuron_group(
         template.equations + Equations(extra),
         threshold=template.threshold,
         reset=template.reset,
-        refractory=params.t_ref,
+        refractory=template.refractory(params),
         method=template.method(params),
         namespace=namespace_of(params),
         dt=dt,
@@ -146,6 +173,8 @@ def neuron_group(
     )
     for variable, value in template.initial(params).items():
         setattr(group, variable, value)
+    if template.every_step:
+        group.run_regularly(template.every_step, when="start", name=f"{group.name}_every_step")
     return group
 
 

@@ -1,4 +1,4 @@
-"""Unsupervised MNIST learning with STDP (Diehl & Cook 2015), on any device card.
+"""Unsupervised MNIST learning with STDP (Diehl & Cook 2015; Querlioz et al. 2013), on any device card.
 
 Three phases, each a sequence of runs of the network (:mod:`spikenet.networks`) through an
 engine (:mod:`spikenet.engine`): ``train`` (plasticity and threshold adaptation on), ``assign``
@@ -22,7 +22,7 @@ from .. import figures as fig
 from ..datasets import load_mnist
 from ..engine import CompiledEngine, RuntimeEngine, present
 from ..learning import assign_labels, classify, evaluate
-from ..networks import NetworkState, build_diehl_cook, initial_state, receptive_fields
+from ..networks import NetworkState, build_network, initial_state, input_rates, receptive_fields
 from ..errors import CardError, RunDirError
 from ..runs import RunDir, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
 
@@ -54,28 +54,27 @@ class _Images:
     so that three epochs of MNIST take no more memory than one (N.B. 60,000 images as float64
     rates would be 376 MB per epoch)."""
 
-    def __init__(self, images: np.ndarray, order: np.ndarray, hz_per_level: float):
+    def __init__(self, images: np.ndarray, order: np.ndarray, net):
         self.images = images.reshape(len(images), -1)
         self.order = order
-        self.scale = hz_per_level
+        self.net = net
 
     def __len__(self) -> int:
         return len(self.order)
 
     def __getitem__(self, part: slice) -> np.ndarray:
-        return self.images[self.order[part]].astype(float) * self.scale
+        return input_rates(self.net, self.images[self.order[part]])
 
 
 def _phase_data(card) -> dict[str, tuple[_Images, np.ndarray]]:
     """Images (rates at intensity 1, Hz, made on demand) and labels of each phase."""
     proto, net = card["protocol"], card["network"]
-    scale = float(net.rate_per_pixel / Hz)
     train, test = load_mnist("train"), load_mnist("test")
     order = np.arange(proto.epochs * proto.n_train) % proto.n_train
     return {
-        "train": (_Images(train.images, order, scale), train.labels[order]),
-        "assign": (_Images(train.images, np.arange(proto.n_assign), scale), train.labels[: proto.n_assign]),
-        "test": (_Images(test.images, np.arange(proto.n_test), scale), test.labels[: proto.n_test]),
+        "train": (_Images(train.images, order, net), train.labels[order]),
+        "assign": (_Images(train.images, np.arange(proto.n_assign), net), train.labels[: proto.n_assign]),
+        "test": (_Images(test.images, np.arange(proto.n_test), net), test.labels[: proto.n_test]),
     }
 
 
@@ -125,8 +124,8 @@ def _engine(card, run: RunDir, state: NetworkState, rows: int):
     sections, device = card.sections, card.sections.get("device")
 
     def build(state, images=None):
-        return build_diehl_cook(sections, state, rows=rows, slots=rows, device=device, images=images,
-                                record_inputs=True)
+        return build_network(sections, state, rows=rows, slots=rows, device=device, images=images,
+                             record_inputs=True)
 
     if card["protocol"].engine == "runtime":
         return RuntimeEngine(build)
@@ -211,7 +210,7 @@ def _trained(card) -> tuple[NetworkState | None, tuple[float, int] | None]:
         raise CardError(f"{where}: not a complete mnist_stdp run")
     arrays, _ = saved
     trained = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
-    if set(trained.synapses) != {"w", "delay"}:
+    if set(trained.synapses) - {"delay"} != {"w"}:
         raise CardError(f"{where}: its weights are stored in devices; transfer needs a run on the ideal device")
     if len(trained.theta) != card["network"].n_exc:
         raise CardError(f"{where}: it has {len(trained.theta)} excitatory neurons, this card {card['network'].n_exc}")
@@ -275,8 +274,8 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
               {"neuron": np.arange(net.n_exc), **{f"pixel_{k}": flat[:, k] for k in range(flat.shape[1])}})
     counts, edges = np.histogram(state.synapses["w"], bins=50, range=(card["plasticity"].w_min, card["plasticity"].w_max))
     write_csv(run.figures / "weight_histogram.csv", {"w_low": edges[:-1], "w_high": edges[1:], "synapses": counts})
-    write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), "theta_mV": state.theta * 1e3,
-                                               "assigned_class": assignments})
+    theta = {"theta_mV": state.theta * 1e3} if net.KIND == "diehl_cook" else {"theta": state.theta}
+    write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), **theta, "assigned_class": assignments})
     write_csv(run.figures / "confusion.csv", fig.confusion_columns(result["confusion_matrix"]))
     if prog.snapshots:
         np.savez_compressed(run.figures / "receptive_fields_history.npz", snapshots=np.stack(prog.snapshots))
@@ -372,8 +371,9 @@ def draw(run: RunDir) -> list[Path]:
 
         th = read_csv(run.figures / "thresholds.csv")
         figure, ax = plt.subplots(figsize=(5, 3.5))
-        ax.hist(th["theta_mV"], bins=30)
-        ax.set_xlabel("adaptive threshold theta (mV)")
+        in_mv = "theta_mV" in th
+        ax.hist(th["theta_mV"] if in_mv else th["theta"], bins=30)
+        ax.set_xlabel("adaptive threshold theta (mV)" if in_mv else "homeostatic threshold change theta (weight units)")
         ax.set_ylabel("neurons")
         ax.set_title("Thresholds after training")
         paths.append(fig.save_figure(figure, run.figure("thresholds")))

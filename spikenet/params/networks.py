@@ -1,6 +1,6 @@
 """Network parameter sets; a model card's ``[network]`` section names one by ``kind``.
 
-Spiking networks (``diehl_cook``) are assembled in :mod:`spikenet.networks`; the networks
+Spiking networks (``diehl_cook``, ``querlioz``) are assembled in :mod:`spikenet.networks`; the networks
 trained by backpropagation (``mlp``, ``linear``, ``cnn``) in :mod:`spikenet.baseline.models`.
 
 A spiking network card also has a ``[neuron]`` section (the excitatory layer), a ``[plasticity]``
@@ -64,6 +64,66 @@ class DiehlCookNetworkParams:
             steps = float(getattr(self, key) / self.dt)
             if abs(steps - round(steps)) > 1e-6:
                 raise CheckFailed(key, f"must be a whole number of time steps (dt = {self.dt})", related=("dt",))
+        if self.t_rest < self.dt:
+            raise CheckFailed("t_rest", f"must be at least one time step (dt = {self.dt}): the schedule ends a "
+                              "presentation in the step after it", related=("dt",))
+
+
+HOMEOSTASIS = ("layer_mean", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuerliozNetworkParams:
+    r"""The memristive-synapse network of Querlioz et al. (2013): one layer with winner-take-all.
+
+    Each of the 784 inputs fires as a Poisson process while an image is shown: at
+    ``rate_min + (rate_max - rate_min) x p`` for a pixel value ``p`` (0-1) of at least
+    ``pixel_cutoff``, not at all below it (CEA N2D2's rate coding of the same model). The output
+    neurons (template ``lif_homeostatic``) integrate the weights of the input spikes; when one
+    fires, every other one is reset and inhibited for ``t_inhibit`` (lateral inhibition), and
+    with ``homeostasis = "layer_mean"`` a neuron that fires more than the layer's average gets a
+    higher threshold, one that fires less a lower one (the sum of the thresholds is kept). At
+    the start of every image the membranes are reset and no earlier input spike counts for LTP.
+    Weights start normal around ``w_init_mean`` with a relative spread ``w_init_spread``.
+
+    The repeat rule of :class:`DiehlCookNetworkParams` is available (``min_spikes``), off by default.
+    """
+
+    KIND: ClassVar[str] = "querlioz"
+
+    n_exc: int = integer("output neurons", ge=1, le=100_000)
+    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    t_present: Quantity = quantity("ms", "how long an image is shown", gt=0)
+    t_rest: Quantity = quantity("ms", "silence after each image (at least one step)", ge=0)
+    rate_max: Quantity = quantity("Hz", "input rate of a white pixel (value 1)", gt=0)
+    rate_min: Quantity = quantity("Hz", "input rate a pixel value of 0 would have (the linear map's offset)", ge=0,
+                                  default="0 Hz")
+    pixel_cutoff: float = number("pixels darker than this (0-1) do not fire", ge=0, le=1, default=0.0)
+    t_inhibit: Quantity = quantity("ms", "lateral inhibition: the other neurons stay reset this long after a spike",
+                                   ge=0)
+    w_init_mean: float = number("mean initial weight (before clipping to the rule's bounds)", ge=0)
+    w_init_spread: float = number("relative standard deviation of the initial weights", ge=0, default=0.0)
+    homeostasis: str = choice("layer_mean: at every spike the winner's threshold rises by theta_plus and every "
+                              "threshold falls by theta_plus / n_exc, so each neuron is held at the layer's mean "
+                              "activity; none: only the neuron template's own rule", HOMEOSTASIS, default="layer_mean")
+    intensity: float = number("input intensity (multiplies every rate)", gt=0, default=1.0)
+    intensity_step: float = number("intensity added at each repeated showing", ge=0, default=0.0)
+    min_spikes: int = integer("an image is shown again if the layer fired fewer spikes than this (0: never)",
+                              ge=0, le=1_000_000, default=0)
+    max_repeats: int = integer("give up on an image after this many repeated showings", ge=0, le=1000, default=0)
+    delay_max: Quantity = quantity("ms", "input synapses get delays uniform in [0, delay_max)", ge=0,
+                                   default="0 ms")
+
+    def check(self) -> None:
+        for key in ("t_present", "t_rest", "t_inhibit", "delay_max"):
+            steps = float(getattr(self, key) / self.dt)
+            if abs(steps - round(steps)) > 1e-6:
+                raise CheckFailed(key, f"must be a whole number of time steps (dt = {self.dt})", related=("dt",))
+        if self.t_rest < self.dt:
+            raise CheckFailed("t_rest", f"must be at least one time step (dt = {self.dt}): the schedule ends a "
+                              "presentation in the step after it", related=("dt",))
+        if self.rate_min > self.rate_max:
+            raise CheckFailed("rate_min", f"must not exceed rate_max = {self.rate_max}", related=("rate_max",))
 
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -116,6 +176,7 @@ class CnnNetworkParams:
 
 
 NETWORKS: dict[str, type] = {
-    cls.KIND: cls for cls in (DiehlCookNetworkParams, MlpNetworkParams, LinearNetworkParams, CnnNetworkParams)
+    cls.KIND: cls
+    for cls in (DiehlCookNetworkParams, QuerliozNetworkParams, MlpNetworkParams, LinearNetworkParams, CnnNetworkParams)
 }
 """Every network a card may name, by its registry name."""

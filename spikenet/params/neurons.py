@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, choice, quantity
+from ..schema import CheckFailed, choice, number, quantity
 
 INTEGRATORS = ("exponential_euler", "euler", "rk2", "rk4")
 """Brian2 state updaters a conductance-based template may use."""
@@ -100,5 +100,38 @@ class LIFAdaptiveParams(LIFCondParams):
                                  ge=0, default="0 ms")
 
 
-NEURON_TEMPLATES: dict[str, type] = {cls.TEMPLATE: cls for cls in (LIFParams, LIFCondParams, LIFAdaptiveParams)}
+@dataclass(frozen=True, kw_only=True)
+class LIFHomeostaticParams:
+    r"""Leaky integrator of synaptic weights with a homeostatic threshold (Querlioz et al. 2013).
+
+    The membrane ``v`` is dimensionless, in units of the input weights: each input spike adds
+    its synapse's weight, and ``v`` leaks with ``tau_m``.
+
+    .. math::
+
+        \tau_m \frac{dv}{dt} = -v, \qquad v > v_\mathrm{th} + \theta \Rightarrow v \leftarrow 0,\;
+        \theta \leftarrow \theta + \theta_+, \qquad \frac{d\theta}{dt} = -\theta_+ r_\mathrm{target}
+
+    The threshold rises by ``theta_plus`` at each spike and falls by ``theta_plus`` per
+    ``1 / target_rate``: a neuron firing above ``target_rate`` becomes harder to fire, one below
+    it easier (homeostasis). With ``target_rate = 0`` the threshold only rises; the Querlioz
+    network instead lowers every threshold at each spike of the layer (its ``homeostasis``). While refractory (``t_ref`` after its own spike) or inhibited
+    (lateral inhibition, set by the network), ``v`` is held at 0 and input is discarded.
+    """
+
+    TEMPLATE: ClassVar[str] = "lif_homeostatic"
+
+    tau_m: Quantity = quantity("ms", "leak time constant of the integrated input", gt=0)
+    v_th: float = number("firing threshold, in units of the input weights", gt=0)
+    t_ref: Quantity = quantity("ms", "refractory period after the neuron's own spike", ge=0, default="0 ms")
+    theta_plus: float = number("threshold increase per spike (homeostasis; 0: fixed threshold)", ge=0,
+                               default=0.0)
+    target_rate: Quantity = quantity("Hz", "firing rate the homeostasis holds each neuron at (0: no decay of "
+                                     "the threshold)", ge=0, default="0 Hz")
+    theta_init: float = number("initial threshold change", default=0.0)
+
+
+NEURON_TEMPLATES: dict[str, type] = {
+    cls.TEMPLATE: cls for cls in (LIFParams, LIFCondParams, LIFAdaptiveParams, LIFHomeostaticParams)
+}
 """Every neuron template a card may name, by its registry name."""
