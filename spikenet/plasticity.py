@@ -103,18 +103,27 @@ def _diehl_cook(p: DiehlCookSTDPParams, apply: Callable[[str], str]) -> RuleCode
     # Traces reset to 1 at each spike are exp(-(t - t_last) / tau): keeping the last spike times
     # instead of three event-driven traces costs one exp() per presynaptic event instead of three
     # (the input synapses' events are most of an MNIST network's work).
+    # A trace is held at e^-50 (2e-22) once it has decayed below: exp() of a large negative
+    # argument takes the C library's slow underflow path, and with most post spikes long past
+    # that path cost 35 % of a compiled N = 100 run (9.5 vs 6.0-6.5 ms per presentation, measured
+    # here). The weight changes the held traces make (< 2e-24) are below a double's resolution
+    # for any weight above 1e-8, and the spike counts of a 300-image run were identical.
     up = "(w_max - w)**mu" if p.mu else "1"
     down = "(w - w_min)**mu" if p.mu else "1"
+
+    def trace(last: str, tau: str) -> str:
+        return f"exp(-clip((t - {last}) / {tau}, 0, 50))"
+
     return RuleCode(
         model="""
         w : 1
         t_prespike : second  # last presynaptic spike (arrival at this synapse); trace pre = exp(-(t - t_prespike) / tau_pre)
         t_postspike : second  # last postsynaptic spike; traces post1, post2 likewise
         """,
-        on_pre="\n".join(["t_prespike = t", apply(f"-nu_pre * exp(-(t - t_postspike) / tau_post1) * {down}")]),
+        on_pre="\n".join(["t_prespike = t", apply(f"-nu_pre * {trace('t_postspike', 'tau_post1')} * {down}")]),
         # post2 is read before this spike resets it: the authors' `post2before`.
         on_post="\n".join([
-            apply(f"nu_post * exp(-(t - t_prespike) / tau_pre) * exp(-(t - t_postspike) / tau_post2) * {up}"),
+            apply(f"nu_post * {trace('t_prespike', 'tau_pre')} * {trace('t_postspike', 'tau_post2')} * {up}"),
             "t_postspike = t",
         ]),
     )
