@@ -77,6 +77,7 @@ rng_seed : integer  # seed of the compiled program's generator
 
 _INPUT = """
 rate : Hz
+next_spike : second  # this input's next spike: Poisson process drawn as geometric intervals of steps
 example_now : integer (linked)
 intensity_now : 1 (linked)
 presenting_now : 1 (linked)
@@ -302,14 +303,23 @@ def _schedule(net: Any, state: NetworkState, rows: int, images: np.ndarray | Non
     if images is not None:
         table[: len(images)] = images
     stimulus = TimedArray(table * Hz, dt=1 * second, name="stimulus")
+    # Each input fires in a step with probability p = rate x dt, as Brian2's PoissonGroup does;
+    # drawn here as the number of steps to the next spike (geometric: 1 + floor(ln U / ln(1 - p)))
+    # whenever the input fires or its rate changes (at slot start), so that the program draws a
+    # random number per spike instead of one per input and step (the geometric distribution is
+    # memoryless, so redrawing when the rate changes is exact). t >= next_spike - dt / 2 absorbs
+    # rounding in t + k dt. The draw is capped at 1e9 steps, i.e. never within a slot (a rate of 0
+    # would give ~1e12; Brian2's numpy target computes floor() in int32, which that overflows).
+    steps = "floor(clip(log(1 - rand()) / log(1 - clip(rate * dt, 1e-12, 1 - 1e-12)), 0, 1e9))"
     inputs = NeuronGroup(N_PIXELS, _INPUT, dt=dt, name="inputs", namespace={"stimulus": stimulus},
-                         threshold="rate > 0 * Hz and presenting_now > 0 and rand() < rate * dt")
+                         threshold="presenting_now > 0 and t >= next_spike - 0.5 * dt",
+                         reset=f"next_spike = t + (1 + {steps}) * dt")
     index = np.zeros(N_PIXELS, dtype=int)
     inputs.example_now = linked_var(ctrl, "example", index=index)
     inputs.intensity_now = linked_var(ctrl, "intensity", index=index)
     inputs.presenting_now = linked_var(ctrl, "presenting", index=index)
-    inputs.run_regularly("rate = stimulus(example_now * second, i) * intensity_now", dt=slot, when="start",
-                         order=1, name="inputs_slot_start")
+    inputs.run_regularly(f"rate = stimulus(example_now * second, i) * intensity_now\nnext_spike = t + {steps} * dt",
+                         dt=slot, when="start", order=1, name="inputs_slot_start")
 
     return ctrl, inputs, stimulus
 

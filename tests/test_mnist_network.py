@@ -182,3 +182,30 @@ def test_quickstart_learns_digits_with_the_compiled_engine(cli, tmp_path, mnist_
     assert metrics["test_accuracy"] >= 0.6
     assert metrics["repeat_fraction"] < 0.2
     assert (out / "figures" / "receptive_fields.png").is_file()
+
+
+def test_inputs_fire_as_poisson_processes_at_the_image_rates():
+    """Per step each input fires with probability p = rate x intensity x dt (Brian2's PoissonGroup
+    process), drawn as geometric intervals: mean counts and the Fano factor 1 - p, nothing at rest."""
+    from brian2 import SpikeMonitor
+
+    sec = sections("network.t_present=1000 ms", "network.min_spikes=0")  # intensity 2
+    state = initial_state(sec, np.random.default_rng(0))
+    rates = np.zeros((2, 784))
+    rates[0, :392], rates[0, 392:], rates[1] = 10.0, 100.0, 400.0  # Hz at intensity 1
+    net = builder(sec, rows=2)(state, images=rates)
+    spikes = SpikeMonitor(net.inputs, name="input_monitor")
+    net.network.add(spikes)
+    net.network.run(net.duration, namespace={})
+    t, i = np.asarray(spikes.t[:]), np.asarray(spikes.i[:])
+    slot = 1.010
+    # Inputs fire from the slot's first step to the step in which the controller ends the
+    # presentation (t_present after the start), then are silent for the rest of the slot.
+    assert not np.any(np.round(t * 2000) % 2020 > 2000)
+    for image, columns, rate in ((0, slice(0, 392), 10.0), (0, slice(392, 784), 100.0), (1, slice(0, 784), 400.0)):
+        inside = (t > image * slot - 1e-9) & (t < image * slot + 1.0 + 1e-9)
+        counts = np.bincount(i[inside], minlength=784)[columns]
+        p = 2 * rate * 0.5e-3
+        mean, n_steps = counts.mean(), 2001
+        assert abs(mean - n_steps * p) < 4 * np.sqrt(n_steps * p * (1 - p) / counts.size)
+        assert counts.var() / mean == pytest.approx(1 - p, abs=0.25)
