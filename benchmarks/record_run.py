@@ -23,7 +23,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "mnist_runs.csv"
 PUBLISHED = {
     ("diehl_cook_2015", 100): "82.9 % (Diehl & Cook 2015, Table 1)",
     ("diehl_cook_2015", 400): "87.0 % (Diehl & Cook 2015, Table 1)",
-    ("querlioz_2013", 100): "Querlioz et al. 2013: 93.5 % (a larger layer, several passes); CEA N2D2's "
+    ("querlioz_2013", 100): "Querlioz et al. 2013: 93.5 % (as cited; layer size and passes not verified); CEA N2D2's "
                             "mnist-stdp-ijcnn.ini: 73.4 % (50 neurons, 600,000 presentations, no homeostasis)",
 }
 

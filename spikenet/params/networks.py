@@ -21,6 +21,18 @@ INHIBITION = ("all_but_self", "none")
 """Which excitatory neurons each inhibitory neuron inhibits."""
 
 
+def _check_schedule(params, durations: tuple[str, ...]) -> None:
+    """Durations are whole numbers of steps, and a rest of at least one step follows each image
+    (the schedule ends a presentation in the step after it)."""
+    for key in durations:
+        steps = float(getattr(params, key) / params.dt)
+        if abs(steps - round(steps)) > 1e-6:
+            raise CheckFailed(key, f"must be a whole number of time steps (dt = {params.dt})", related=("dt",))
+    if params.t_rest < params.dt:
+        raise CheckFailed("t_rest", f"must be at least one time step (dt = {params.dt}): the schedule ends a "
+                          "presentation in the step after it", related=("dt",))
+
+
 @dataclass(frozen=True, kw_only=True)
 class DiehlCookNetworkParams:
     r"""The network of Diehl & Cook (2015): Poisson inputs, an excitatory and an inhibitory layer.
@@ -60,13 +72,7 @@ class DiehlCookNetworkParams:
                                        ge=0, le=200, default="0 mV")
 
     def check(self) -> None:
-        for key in ("t_present", "t_rest", "delay_max"):
-            steps = float(getattr(self, key) / self.dt)
-            if abs(steps - round(steps)) > 1e-6:
-                raise CheckFailed(key, f"must be a whole number of time steps (dt = {self.dt})", related=("dt",))
-        if self.t_rest < self.dt:
-            raise CheckFailed("t_rest", f"must be at least one time step (dt = {self.dt}): the schedule ends a "
-                              "presentation in the step after it", related=("dt",))
+        _check_schedule(self, ("t_present", "t_rest", "delay_max"))
 
 
 HOMEOSTASIS = ("layer_mean", "none")
@@ -115,13 +121,7 @@ class QuerliozNetworkParams:
                                    default="0 ms")
 
     def check(self) -> None:
-        for key in ("t_present", "t_rest", "t_inhibit", "delay_max"):
-            steps = float(getattr(self, key) / self.dt)
-            if abs(steps - round(steps)) > 1e-6:
-                raise CheckFailed(key, f"must be a whole number of time steps (dt = {self.dt})", related=("dt",))
-        if self.t_rest < self.dt:
-            raise CheckFailed("t_rest", f"must be at least one time step (dt = {self.dt}): the schedule ends a "
-                              "presentation in the step after it", related=("dt",))
+        _check_schedule(self, ("t_present", "t_rest", "t_inhibit", "delay_max"))
         if self.rate_min > self.rate_max:
             raise CheckFailed("rate_min", f"must not exceed rate_max = {self.rate_max}", related=("rate_max",))
 
