@@ -312,7 +312,7 @@ def _schedule(net: Any, state: NetworkState, rows: int, images: np.ndarray | Non
     # would give ~1e12; Brian2's numpy target computes floor() in int32, which that overflows).
     steps = "floor(clip(log(1 - rand()) / log(1 - clip(rate * dt, 1e-12, 1 - 1e-12)), 0, 1e9))"
     inputs = NeuronGroup(N_PIXELS, _INPUT, dt=dt, name="inputs", namespace={"stimulus": stimulus},
-                         threshold="presenting_now > 0 and t >= next_spike - 0.5 * dt",
+                         threshold="t >= next_spike - 0.5 * dt and presenting_now > 0",  # the rarely true test first
                          reset=f"next_spike = t + (1 + {steps}) * dt")
     index = np.zeros(N_PIXELS, dtype=int)
     inputs.example_now = linked_var(ctrl, "example", index=index)
