@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from brian2 import Hz, joule
+from brian2 import joule
 from tqdm.auto import tqdm
 
 from .. import figures as fig
