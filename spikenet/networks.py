@@ -57,6 +57,8 @@ __all__ = [
     "build_network",
     "build_diehl_cook",
     "build_querlioz",
+    "add_drift_compensation",
+    "drift_reference",
     "initial_state",
     "input_rates",
     "receptive_fields",
@@ -97,17 +99,23 @@ class NetworkState:
     theta: np.ndarray
     intensity: float
     repeats: int = 0
+    drift_ref: np.ndarray | None = None
+    """Drift compensation's reference read per neuron (see :func:`add_drift_compensation`);
+    ``None`` where the network has none, or until its first compensated run."""
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Flat name -> array mapping for an ``.npz`` checkpoint."""
         out = {f"syn_{k}": v for k, v in self.synapses.items()}
         out.update(theta=self.theta, intensity=np.array(self.intensity), repeats=np.array(self.repeats))
+        if self.drift_ref is not None:
+            out["drift_ref"] = self.drift_ref
         return out
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "NetworkState":
         syn = {k[4:]: np.asarray(v) for k, v in arrays.items() if k.startswith("syn_")}
-        return cls(syn, np.asarray(arrays["theta"]), float(arrays["intensity"]), int(arrays["repeats"]))
+        ref = np.asarray(arrays["drift_ref"]) if "drift_ref" in arrays else None
+        return cls(syn, np.asarray(arrays["theta"]), float(arrays["intensity"]), int(arrays["repeats"]), ref)
 
 
 @dataclass
@@ -145,6 +153,8 @@ class ImageNetwork:
     outcomes: EventMonitor
     slots: int
     carried: tuple[str, ...] = field(default=("w", "delay"))
+    device: Any = None
+    """Device parameters of the input synapses (``None``: ideal)."""
 
     @property
     def duration(self) -> Quantity:
@@ -173,6 +183,9 @@ class ImageNetwork:
                 continue  # fixed when the network is built
             unit = self.input_synapses.variables[name].dim
             values[getattr(self.input_synapses, name)] = Quantity(state.synapses[name], dim=unit)
+        if "drift_ref" in self.exc.variables:
+            ref = state.drift_ref if state.drift_ref is not None else drift_reference(self.device, state, self.exc.N)
+            values[self.exc.drift_ref] = np.asarray(ref, dtype=float)
         return values
 
     def read_state(self) -> NetworkState:
@@ -183,7 +196,8 @@ class ImageNetwork:
             syn["t_prog"] = syn["t_prog"] - float(self.duration / second)
         ctrl = self.ctrl
         theta = np.array(self.exc.variables["theta"].get_value(), dtype=float)
-        return NetworkState(syn, theta, float(ctrl.intensity[0]), int(ctrl.repeats[0]))
+        ref = np.array(self.exc.drift_ref[:], dtype=float) if "drift_ref" in self.exc.variables else None
+        return NetworkState(syn, theta, float(ctrl.intensity[0]), int(ctrl.repeats[0]), ref)
 
     def read_presentations(self, n_rows: int) -> Presentations:
         """The presentations that counted, with each neuron's spike count during them."""
@@ -341,6 +355,7 @@ def build_diehl_cook(
     device: Any = None,
     record_inputs: bool = False,
     images: np.ndarray | None = None,
+    drift_compensation: bool = False,
 ) -> ImageNetwork:
     """Assemble the network of Diehl & Cook (2015) from a card's sections.
 
@@ -362,6 +377,9 @@ def build_diehl_cook(
         The images of the run (rates at intensity 1, Hz, rows x 784), for runtime mode, where
         the stimulus table is fixed when the network is built; a compiled program gets them
         through :meth:`ImageNetwork.assignments`.
+    drift_compensation
+        Compensate the drift of the input synapses' devices per neuron while learning is frozen
+        (:func:`add_drift_compensation`); nothing changes for a device that does not drift.
     """
     net: DiehlCookNetworkParams = sections["network"]
     dt = net.dt
@@ -369,7 +387,9 @@ def build_diehl_cook(
     ctrl, inputs, stimulus = _schedule(net, state, rows, images)
 
     normalise = net.w_sum > 0
-    exc = neuron_group(sections["neuron"], n, dt=dt, name="exc", extra="wsum : 1" if normalise else "")
+    compensate = _compensates(device, drift_compensation)
+    extra = ("wsum : 1\n" if normalise else "") + (_COMPENSATION if compensate else "")
+    exc = neuron_group(sections["neuron"], n, dt=dt, name="exc", extra=extra)
     inh = neuron_group(sections["inhibitory"], n, dt=dt, name="inh")
     exc.v = sections["neuron"].v_rest - net.v_init_offset
     inh.v = sections["inhibitory"].v_rest - net.v_init_offset
@@ -385,12 +405,14 @@ def build_diehl_cook(
     counter = Synapses(exc, ctrl, on_pre="layer_spikes_post += 1", dt=dt, name="spike_counter")
     counter.connect(i=np.arange(n), j=np.zeros(n, dtype=int))
 
-    syn, dev = _input_synapses(sections, inputs, exc, state, device, target="ge")
+    syn, dev = _input_synapses(sections, inputs, exc, state, device, target="ge", compensate=compensate)
     if normalise:
         _add_normalisation(syn, exc, net, ideal=isinstance(device, (IdealDeviceParams, type(None))),
                            update=dev.update, copies=dev.multiplicity)
+    if compensate:
+        add_drift_compensation(syn, exc, dev, _slot(net))
     return _assemble(sections, [ctrl, inputs, exc, inh, exc_inh, inh_exc, counter], inputs, exc, inh, ctrl, syn,
-                     stimulus, slots, record_inputs, ("w", "delay") + dev.state)
+                     stimulus, slots, record_inputs, ("w", "delay") + dev.state, device)
 
 
 def build_querlioz(
@@ -402,6 +424,7 @@ def build_querlioz(
     device: Any = None,
     record_inputs: bool = False,
     images: np.ndarray | None = None,
+    drift_compensation: bool = False,
 ) -> ImageNetwork:
     """Assemble the memristive-synapse network of Querlioz et al. (2013) from a card's sections.
 
@@ -414,7 +437,8 @@ def build_querlioz(
     dt = net.dt
     n = net.n_exc
     ctrl, inputs, stimulus = _schedule(net, state, rows, images)
-    exc = neuron_group(sections["neuron"], n, dt=dt, name="exc")
+    compensate = _compensates(device, drift_compensation)
+    exc = neuron_group(sections["neuron"], n, dt=dt, name="exc", extra=_COMPENSATION if compensate else "")
     exc.theta = state.theta
     # Lateral inhibition: the winner resets the others and blocks them for t_inhibit (a block
     # already longer, e.g. a refractory period, is kept). The winner reaches itself too, for the
@@ -432,21 +456,23 @@ def build_querlioz(
     # Every image starts afresh: membranes at 0, no block, no input spike recent enough for LTP.
     slot = _slot(net)
     exc.run_regularly("v = 0\nt_block = t", dt=slot, when="start", order=2, name="exc_slot_start")
-    syn, dev = _input_synapses(sections, inputs, exc, state, device, target="v")
+    syn, dev = _input_synapses(sections, inputs, exc, state, device, target="v", compensate=compensate)
     syn.run_regularly("t_lastpre = t - 2 * t_ltp - 1 * second", dt=slot, when="start", order=3,
                       name="input_slot_start")
+    if compensate:
+        add_drift_compensation(syn, exc, dev, slot)
     carried = (("w", "delay") if net.delay_max > 0 * second else ("w",)) + dev.state
     return _assemble(sections, [ctrl, inputs, exc, wta, counter], inputs, exc, None, ctrl, syn, stimulus, slots,
-                     record_inputs, carried)
+                     record_inputs, carried, device)
 
 
 def _input_synapses(sections: dict[str, Any], inputs: NeuronGroup, exc: NeuronGroup, state: NetworkState,
-                    device: Any, target: str) -> tuple[Synapses, Any]:
+                    device: Any, target: str, compensate: bool = False) -> tuple[Synapses, Any]:
     """The plastic input synapses (one per pixel, neuron and parallel device), set to ``state``."""
     device = device if device is not None else IdealDeviceParams()
     dev = memristive.brian2_device(device)
     syn = synapses(inputs, exc, sections["plasticity"], device=device, target=target, connect=False,
-                   dt=sections["network"].dt, name="input_synapses")
+                   dt=sections["network"].dt, name="input_synapses", drift_gain="drift_gain" if compensate else None)
     syn.connect(n=dev.multiplicity)
     # The switches and spike times; weights and device states come from `state` (a compiled
     # program cannot read values back before it has run, so nothing is sampled here).
@@ -460,7 +486,7 @@ def _input_synapses(sections: dict[str, Any], inputs: NeuronGroup, exc: NeuronGr
 
 
 def _assemble(sections, objects, inputs, exc, inh, ctrl, syn, stimulus, slots, record_inputs,
-              carried) -> ImageNetwork:
+              carried, device) -> ImageNetwork:
     """The monitors every image network has, and the network of all objects."""
     exc_spikes = SpikeMonitor(exc, name="exc_spikes")
     input_spikes = SpikeMonitor(inputs, record=False, name="input_spikes") if record_inputs else None
@@ -469,7 +495,7 @@ def _assemble(sections, objects, inputs, exc, inh, ctrl, syn, stimulus, slots, r
                             when="after_resets", name="outcomes")
     objects = objects + [syn, exc_spikes, outcomes] + ([input_spikes] if input_spikes is not None else [])
     return ImageNetwork(sections, Network(*objects), inputs, exc, inh, ctrl, syn, stimulus, exc_spikes,
-                        input_spikes, outcomes, slots, carried)
+                        input_spikes, outcomes, slots, carried, device)
 
 
 def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update,
@@ -488,3 +514,48 @@ def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkPar
     code = f"w = w + plastic * w * {factor}" if ideal else update(f"plastic * w * {factor}")
     syn.run_regularly(code, dt=slot, when="start", order=4, name="input_normalise")
     syn.namespace["w_sum"] = net.w_sum * copies  # parallel devices each transmit w / copies
+
+
+_COMPENSATION = """
+drift_ref : 1  # reference read of this neuron's input devices (sum of |signal|), taken while learning
+drift_now : 1  # the same read at the start of the current slot
+drift_gain : 1  # drift_ref / drift_now: the factor each read's signal is multiplied by
+"""
+
+
+def _compensates(device: Any, requested: bool) -> bool:
+    return bool(requested) and device is not None and getattr(device, "drift_nu", 0.0) > 0
+
+
+def add_drift_compensation(syn: Synapses, exc: NeuronGroup, dev: memristive.Brian2Device, slot: Quantity) -> None:
+    """Per-neuron drift compensation of the input devices, re-calibrated at every slot start.
+
+    The scheme of aihwkit's ``PerColumnDriftCompensation`` (IBM, ``inference/compensation/drift.py``):
+    a calibration read of every device of a column (here: a neuron's input synapses) gives
+    ``drift_now``, the sum of the magnitudes of their read signals (a pair's G+ - G-, a single
+    device's G), and every read of that column is multiplied by ``drift_ref / drift_now``.
+    While learning (``adapt = 1``) the reference follows the devices (``drift_ref = drift_now``,
+    gain 1): the learning rule sees the devices as they are. When learning is frozen the reference
+    keeps the last read taken while learning (for a transferred network: the read just after
+    programming), so that drift during a long evaluation no longer scales the weights down.
+    The exponents vary from device to device (``drift_nu_std``), so the compensation is exact
+    only on average. The calibration read has no read noise (it is the mean of many reads).
+
+    ``exc`` needs the variables of ``_COMPENSATION``; ``syn`` must read through ``drift_gain_post``
+    (:func:`spikenet.plasticity.synapses` with ``drift_gain="drift_gain"``). Three passes at each
+    slot start, after the weight normalisation (orders 5-7).
+    """
+    exc.drift_gain = 1.0
+    exc.run_regularly("drift_now = 0", dt=slot, when="start", order=5, name="exc_drift_reset")
+    syn.run_regularly(f"drift_now_post += {dev.signal}", dt=slot, when="start", order=6, name="input_drift_read")
+    exc.run_regularly("drift_ref = adapt * drift_now + (1 - adapt) * drift_ref\n"
+                      "drift_gain = drift_ref / clip(drift_now, 1e-12, 1e30)",
+                      dt=slot, when="start", order=7, name="exc_drift_gain")
+
+
+def drift_reference(device: Any, state: NetworkState, n_exc: int, t: float = 0.0) -> np.ndarray:
+    """Each neuron's calibration read (sum over its input devices of |read signal|) at time ``t``
+    of the next run, in NumPy: the reference of a network whose state has none yet."""
+    syn = state.synapses
+    x = memristive.drifted(device, syn["x"], t - syn["t_prog"], syn["nu_dev"])
+    return np.abs(memristive.read_signal(device, x)).reshape(N_PIXELS, n_exc, -1).sum(axis=(0, 2))

@@ -205,6 +205,7 @@ def synapses(
     name: str | None = None,
     catalog: str | None = None,
     rng: np.random.Generator | None = None,
+    drift_gain: str | None = None,
     **overrides: Any,
 ) -> Synapses:
     """Plastic Brian2 ``Synapses`` from ``pre`` to ``post`` that learn by ``rule`` on ``device``.
@@ -233,6 +234,10 @@ def synapses(
     rng
         Generator for the devices' initial state (stuck faults, spread); by default one drawn
         from NumPy's global generator, which :func:`spikenet.engine.seed_everything` seeds.
+    drift_gain
+        A variable of ``post`` (dimensionless) by which each read's signal is multiplied: drift
+        compensation (:func:`spikenet.networks.add_drift_compensation` sets it). ``None``: reads
+        as the device gives them.
     overrides
         Rule parameters with units, checked like card values (``tau_plus=15 * ms``).
     """
@@ -251,7 +256,8 @@ def synapses(
                 "(use target=None for no transmission)"
             )
         share = "" if dev.multiplicity == 1 else f" / {dev.multiplicity}"
-        on_pre = f"{target}_post += {dev.read}{share}\n{on_pre}"
+        read = dev.read if drift_gain is None else dev.compensated_read(f"{drift_gain}_post")
+        on_pre = f"{target}_post += {read}{share}\n{on_pre}"
     namespace = {**namespace_of(params), **memristive.device_namespace(device)}
     kwargs: dict[str, Any] = dict(model=code.model, namespace=namespace, dt=dt, name=name or f"{type(params).RULE}*")
     if code.spiking:

@@ -22,7 +22,7 @@ from .. import figures as fig
 from ..datasets import load_mnist
 from ..engine import CompiledEngine, RuntimeEngine, present
 from ..learning import assign_labels, classify, evaluate
-from ..networks import NetworkState, build_network, initial_state, input_rates, receptive_fields
+from ..networks import NetworkState, build_network, drift_reference, initial_state, input_rates, receptive_fields
 from ..errors import CardError, RunDirError
 from ..runs import RunDir, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
 
@@ -39,6 +39,7 @@ METRICS = (
     "synaptic_events_per_example",
     "energy_per_inference_pj",
     "programming_pulses_per_synapse",
+    "drift_gain_mean",
     "training_energy_pj",
     "peak_memory_mib",
 )
@@ -123,9 +124,11 @@ class _Progress:
 def _engine(card, run: RunDir, state: NetworkState, rows: int):
     sections, device = card.sections, card.sections.get("device")
 
+    compensate = card["protocol"].drift_compensation == "per_neuron"
+
     def build(state, images=None):
         return build_network(sections, state, rows=rows, slots=rows, device=device, images=images,
-                             record_inputs=True)
+                             record_inputs=True, drift_compensation=compensate)
 
     if card["protocol"].engine == "runtime":
         return RuntimeEngine(build)
@@ -319,7 +322,15 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
         "peak_memory_mib": max(resource.getrusage(who).ru_maxrss for who in
                                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024,
         "assigned_neurons": int(np.sum(assignments >= 0)),
+        "drift_gain_mean": _drift_gain(device, state, net.n_exc),
     }
+
+
+def _drift_gain(device, state: NetworkState, n_exc: int) -> float:
+    """Mean over neurons of the drift compensation's gain at the end of the run (NaN: none)."""
+    if state.drift_ref is None:
+        return float("nan")
+    return float(np.mean(state.drift_ref / np.clip(drift_reference(device, state, n_exc), 1e-12, None)))
 
 
 def _energy(device, key: str, count: float) -> float:

@@ -10,6 +10,7 @@ code-generation target, hence the name).
 """
 
 from .brian2_code import Brian2Device, brian2_device, device_namespace, initial_device_state
-from .numpy_models import DeviceArray, exp_curve_step, pulses_per_range
+from .numpy_models import DeviceArray, drifted, exp_curve_step, pulses_per_range, read_signal
 
-__all__ = ["DeviceArray", "Brian2Device", "brian2_device", "device_namespace", "initial_device_state", "exp_curve_step", "pulses_per_range"]
+__all__ = ["DeviceArray", "Brian2Device", "brian2_device", "device_namespace", "initial_device_state", "exp_curve_step", "pulses_per_range",
+           "drifted", "read_signal"]

@@ -72,6 +72,12 @@ class Brian2Device:
     """Brian2 synapses per connection (devices in parallel); each transmits ``read / multiplicity``."""
     initialise: Callable[[Any, np.random.Generator], None]
     """Samples each device's state (stuck, spread, drift) and programs ``x`` from ``w``."""
+    compensated_read: Callable[[str], str] = lambda gain: "w"
+    """The read expression with the drift compensated by a gain (a code expression): the
+    device's read signal (a pair's G+ - G-, a single device's conductance) is multiplied by it."""
+    signal: str = "0"
+    """Magnitude of the noiseless read signal at time ``t`` (drift included), in units of
+    ``g_max - g_min``: what a calibration read of this device measures (:func:`drift_signal`)."""
 
     @property
     def state(self) -> tuple[str, ...]:
@@ -141,15 +147,36 @@ _MODELS: dict[type, Callable] = {
 }
 
 
-def _read_expression(p) -> str:
-    x = "x"
-    if p.drift_nu > 0:
-        factor = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
-        if isinstance(p, PCM2DeviceParams):
-            # G+ and G- drift alike, so their difference shrinks and the g_min offsets cancel
-            x = f"(0.5 + (x - 0.5) * {factor})"
-        else:
-            x = f"(x * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
+def _drifted(p) -> str:
+    """The normalised conductance ``x`` after the drift since programming (no read noise)."""
+    if p.drift_nu <= 0:
+        return "x"
+    factor = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
+    if isinstance(p, PCM2DeviceParams):
+        # G+ and G- drift alike, so their difference shrinks and the g_min offsets cancel
+        return f"(0.5 + (x - 0.5) * {factor})"
+    return f"(x * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
+
+
+def _signal(p, x: str) -> str:
+    """The physical read signal of normalised conductance ``x``, in units of ``g_max - g_min``:
+    a pair's G+ - G- (signed), a single device's conductance G (positive)."""
+    if isinstance(p, PCM2DeviceParams):
+        return f"({x} - 0.5)"
+    return f"({x} + g_min / (g_max - g_min))"
+
+
+def _compensated(p, x: str, gain: str) -> str:
+    """``x`` whose read signal is multiplied by ``gain`` (the inverse of :func:`_signal`)."""
+    if isinstance(p, PCM2DeviceParams):
+        return f"(0.5 + ({x} - 0.5) * {gain})"
+    return f"(({x} + g_min / (g_max - g_min)) * {gain} - g_min / (g_max - g_min))"
+
+
+def _read_expression(p, gain: str | None = None) -> str:
+    x = _drifted(p)
+    if gain is not None:
+        x = _compensated(p, x, gain)
     if p.read_noise_std > 0:
         x = f"({x} + read_noise_std * randn())"
     return f"(w_min + (w_max - w_min) * {x})"
@@ -210,7 +237,8 @@ def brian2_device(device: Any) -> Brian2Device:
         return _PULSES.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT
 
     multiplicity = getattr(device, "redundancy", 1)
-    return Brian2Device(_STATE + extra, update, _read_expression(device), multiplicity, _initialise(device))
+    return Brian2Device(_STATE + extra, update, _read_expression(device), multiplicity, _initialise(device),
+                        lambda gain: _read_expression(device, gain), f"abs({_signal(device, _drifted(device))})")
 
 
 def device_namespace(device: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from ..params.devices import (
     _BinaryDeviceParams,
 )
 
-__all__ = ["DeviceArray", "exp_curve_step", "pulses_per_range"]
+__all__ = ["DeviceArray", "drifted", "exp_curve_step", "pulses_per_range", "read_signal"]
 
 
 def exp_curve_step(x: np.ndarray, n: np.ndarray, a_pulses: np.ndarray, levels: float, sign: float) -> np.ndarray:
@@ -50,6 +50,36 @@ def pulses_per_range(p, up: np.ndarray) -> np.ndarray:
     if isinstance(p, _BinaryDeviceParams):
         return np.ones(up.shape)
     raise TypeError(f"no pulse model for {type(p).__name__}")
+
+
+def drifted(p, x: np.ndarray, elapsed: np.ndarray | float, nu: np.ndarray | float) -> np.ndarray:
+    """Normalised conductance ``x`` after drifting for ``elapsed`` seconds since programming
+    (exponent ``nu`` per device): G(t) = G_prog ((elapsed + t0) / t0)^-nu.
+
+    A 2-PCM pair's G+ and G- drift alike (one nu per pair), so the difference shrinks and the
+    g_min offsets cancel. The Brian2 twin is ``memristive.brian2_code._drifted``.
+    """
+    x = np.asarray(x, dtype=float)
+    if p.drift_nu <= 0:
+        return x
+    t0 = float(p.drift_t0 / second)
+    factor = ((np.maximum(elapsed, 0.0) + t0) / t0) ** (-np.asarray(nu, dtype=float))
+    if isinstance(p, PCM2DeviceParams):
+        return 0.5 + (x - 0.5) * factor
+    g0 = float(p.g_min / (p.g_max - p.g_min))
+    return x * factor + g0 * (factor - 1)
+
+
+def read_signal(p, x: np.ndarray) -> np.ndarray:
+    """The physical read signal of normalised conductances ``x``, in units of ``g_max - g_min``:
+    a 2-PCM pair's G+ - G- (signed), a single device's conductance G (positive).
+
+    Drift compensation scales this signal (aihwkit's drift compensation scales a tile's output).
+    """
+    x = np.asarray(x, dtype=float)
+    if isinstance(p, PCM2DeviceParams):
+        return x - 0.5
+    return x + float(p.g_min / (p.g_max - p.g_min))
 
 
 class DeviceArray:
@@ -185,16 +215,7 @@ class DeviceArray:
         """Normalised conductance as read at time ``t`` (s): drift since programming, and read
         noise unless ``noise`` is false (the mean of many reads)."""
         p = self.p
-        x = self.x
-        if t is not None and p.drift_nu > 0:
-            t0 = float(p.drift_t0 / second)
-            factor = ((np.maximum(t - self.t_prog, 0.0) + t0) / t0) ** (-self.nu)
-            if isinstance(p, PCM2DeviceParams):
-                # G+ and G- drift alike (one nu per pair): the difference shrinks, g_min cancels
-                x = 0.5 + (x - 0.5) * factor
-            else:
-                g0 = float(p.g_min / (p.g_max - p.g_min))
-                x = x * factor + g0 * (factor - 1)
+        x = self.x if t is None else drifted(p, self.x, t - self.t_prog, self.nu)
         if noise and p.read_noise_std > 0:
             x = x + p.read_noise_std * self.rng.standard_normal(self.n)
         return x

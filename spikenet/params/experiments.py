@@ -179,6 +179,7 @@ class DeviceStdpProtocol(StdpWindowProtocol):
 
 
 ENGINES = ("compiled", "runtime")
+DRIFT_COMPENSATIONS = ("none", "per_neuron")
 """How a long network run is executed: one compiled Brian2 program fed chunk after chunk
 (``cpp_standalone``), or Brian2's runtime mode (for tiny runs and tests)."""
 
@@ -216,6 +217,10 @@ class MnistStdpProtocol:
                                       "conductance range)", gt=0, le=1, default=0.02)
     program_max_pulses: int = integer("write-verify gives up on a device after this many pulses", ge=1,
                                       le=100_000, default=300)
+    drift_compensation: str = choice("drift compensation of the input devices while learning is frozen: none, or "
+                                     "per_neuron (each neuron's reads scaled by a calibration read, as aihwkit's "
+                                     "PerColumnDriftCompensation); no effect on a device that does not drift",
+                                     DRIFT_COMPENSATIONS, default="none")
 
     def check(self) -> None:
         if self.epochs == 0 and not self.weights_from:
