@@ -209,3 +209,16 @@ def test_inputs_fire_as_poisson_processes_at_the_image_rates():
         mean, n_steps = counts.mean(), 2001
         assert abs(mean - n_steps * p) < 4 * np.sqrt(n_steps * p * (1 - p) / counts.size)
         assert counts.var() / mean == pytest.approx(1 - p, abs=0.25)
+
+
+def test_test_accuracy_blocks_follow_the_test_order():
+    from spikenet.experiments.mnist_stdp import _blocks
+
+    labels = np.arange(25) % 10
+    predictions = labels.copy()
+    predictions[20:] = -1  # the last block all wrong, as after drift
+    blocks = _blocks(predictions, labels, blocks=5)
+    np.testing.assert_array_equal(blocks["first"], [0, 5, 10, 15, 20])
+    np.testing.assert_array_equal(blocks["last"], [4, 9, 14, 19, 24])
+    np.testing.assert_array_equal(blocks["accuracy"], [1, 1, 1, 1, 0])
+    assert len(_blocks(labels[:3], labels[:3])["accuracy"]) == 3  # fewer images than blocks

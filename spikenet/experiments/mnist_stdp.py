@@ -280,6 +280,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     theta = {"theta_mV": state.theta * 1e3} if net.KIND == "diehl_cook" else {"theta": state.theta}
     write_csv(run.figures / "thresholds.csv", {"neuron": np.arange(net.n_exc), **theta, "assigned_class": assignments})
     write_csv(run.figures / "confusion.csv", fig.confusion_columns(result["confusion_matrix"]))
+    write_csv(run.figures / "test_accuracy_blocks.csv", _blocks(predictions, test_labels))
     if prog.snapshots:
         np.savez_compressed(run.figures / "receptive_fields_history.npz", snapshots=np.stack(prog.snapshots))
 
@@ -324,6 +325,15 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
         "assigned_neurons": int(np.sum(assignments >= 0)),
         "drift_gain_mean": _drift_gain(device, state, net.n_exc),
     }
+
+
+def _blocks(predictions: np.ndarray, labels: np.ndarray, blocks: int = 10) -> dict[str, np.ndarray]:
+    """Test accuracy in consecutive blocks of the test images (in the order shown): a decline
+    along the test set is the devices changing while learning is frozen (drift)."""
+    edges = np.linspace(0, len(labels), min(blocks, len(labels)) + 1).astype(int)
+    right = predictions == labels
+    return {"first": edges[:-1], "last": edges[1:] - 1,
+            "accuracy": np.array([right[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])}
 
 
 def _drift_gain(device, state: NetworkState, n_exc: int) -> float:
@@ -388,6 +398,15 @@ def draw(run: RunDir) -> list[Path]:
         ax.set_ylabel("neurons")
         ax.set_title("Thresholds after training")
         paths.append(fig.save_figure(figure, run.figure("thresholds")))
+
+        if (run.figures / "test_accuracy_blocks.csv").exists():  # not in run folders older than this figure
+            blocks = read_csv(run.figures / "test_accuracy_blocks.csv")
+            figure, ax = plt.subplots(figsize=(6, 3.5))
+            ax.plot((blocks["first"] + blocks["last"] + 1) / 2, 100 * blocks["accuracy"], marker="o")
+            ax.set_xlabel("test image (in the order shown)")
+            ax.set_ylabel("accuracy in the block (%)")
+            ax.set_title("Test accuracy along the test set (learning frozen)")
+            paths.append(fig.save_figure(figure, run.figure("test_accuracy_blocks")))
 
         paths.append(fig.draw_confusion(run))
     return paths
