@@ -2,7 +2,9 @@
 
 Each point is one ordinary run (a card, ``--set`` overrides, its own run folder), so a sweep
 is as reproducible and resumable as its runs: a point whose folder holds a complete run is not
-run again, an interrupted one is resumed from its checkpoint, a missing one is started.
+run again, an interrupted one is resumed from its checkpoint, a missing one is started. A folder
+whose run was made from a different resolved card (other values, another device) is an error,
+never silently reused.
 
 Points run on a Dask ``LocalCluster`` (one single-threaded worker process per core: a Brian2
 simulation uses one core, see the engine notes) unless ``scheduler`` names a running Dask
@@ -43,6 +45,9 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
     from .runs import RunDir
 
     run = RunDir(Path(folder))
+    loaded = load_card(card, "experiments", overrides=list(overrides), smoke=smoke)
+    if run.info.exists() and run.card.exists():
+        _check_same_card(run, loaded)
     if run.info.exists():
         status = run.read_info().get("status")
         if status == "complete":
@@ -52,8 +57,29 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
         # a short run that left no checkpoint: start it again in a clean folder
         for path in sorted(run.path.rglob("*"), reverse=True):
             path.unlink() if path.is_file() or path.is_symlink() else path.rmdir()
-    loaded = load_card(card, "experiments", overrides=list(overrides), smoke=smoke)
     return run_experiment(loaded, run.path, progress=False).read_metrics()
+
+
+def _check_same_card(run, card) -> None:
+    """Raise :class:`RunDirError` if the run in ``run`` was made from another resolved card than ``card``."""
+    import tomllib
+
+    from .catalog import card_to_toml, load_card
+    from .errors import RunDirError
+
+    def flat(mapping: dict[str, Any]) -> dict[str, Any]:
+        return {f"{section}.{key}": value for section, body in mapping.items() for key, value in body.items()}
+
+    # Loading the stored card fills in the defaults of keys added since it was written, so that
+    # a run made before a new option existed matches a point that leaves that option at its default.
+    there = flat(tomllib.loads(card_to_toml(load_card(run.card, "experiments"))))
+    here = flat(tomllib.loads(card_to_toml(card)))
+    differ = sorted(k for k in there.keys() | here.keys() if there.get(k) != here.get(k))
+    if differ:
+        key = differ[0]
+        raise RunDirError(f"{run.path}: holds a run of another card ({key} = {there.get(key)!r} there, "
+                          f"{here.get(key)!r} for this point; {len(differ)} key(s) differ); "
+                          "remove that folder or run the sweep into another one")
 
 
 def _local_workers(workers: int, points: int) -> int:

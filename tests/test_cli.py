@@ -48,7 +48,7 @@ def test_every_runner_has_a_protocol():
 
 # Cards whose smoke run through the CLI is a test of its own (with the checks below and more),
 # so that the suite does not pay for the same minute-long smoke run twice.
-SMOKE_TESTED_ELSEWHERE = {"compare_variability": "tests/test_sweep.py"}
+SMOKE_TESTED_ELSEWHERE = {name: "tests/test_sweep.py" for name in ("compare_variability", "compare_stuck", "compare_c2c")}
 
 
 @pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")

@@ -26,8 +26,11 @@ from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceP
 from ..runs import RunDir, read_csv, write_csv
 from ..sweep import Point, run_points
 
-METRICS = tuple(f"{m}_loss" for m in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"))
-"""Accuracy at the lowest level minus accuracy at the highest, per method (NaN if not compared)."""
+METRICS = (*(f"{m}_loss" for m in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware")),
+           "in_place_advantage")
+"""``<method>_loss``: accuracy at the lowest level minus accuracy at the highest, per method (NaN if
+not compared); ``in_place_advantage``: ``stdp_transfer_loss - stdp_in_place_loss``, positive when
+learning on the devices copes better with the variability than programming ideal weights onto them."""
 USES_DEVICE = True
 RESUMABLE = True
 
@@ -112,6 +115,7 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
         means = [float(np.mean([rows["accuracy"][k] for k in pick if rows["level"][k] == lv])) for lv in levels]
         curves[method] = {"level": levels, "accuracy": means}
         metrics[f"{method}_loss"] = means[0] - means[-1]
+    metrics["in_place_advantage"] = metrics["stdp_transfer_loss"] - metrics["stdp_in_place_loss"]
     metrics.update(curves=curves, costs_per_inference=costs, parameter=proto.parameter,
                    device=card["experiment"].device)
     return metrics
