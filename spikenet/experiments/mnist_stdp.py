@@ -327,6 +327,10 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     }
 
 
+MNIST_TEST_HALF = 5000
+"""Images 0-4,999 of the MNIST test set were written by other people than images 5,000-9,999."""
+
+
 def _blocks(predictions: np.ndarray, labels: np.ndarray, blocks: int = 10) -> dict[str, np.ndarray]:
     """Test accuracy in consecutive blocks of the test images (in the order shown): a decline
     along the test set is the devices changing while learning is frozen (drift)."""
@@ -403,6 +407,14 @@ def draw(run: RunDir) -> list[Path]:
             blocks = read_csv(run.figures / "test_accuracy_blocks.csv")
             figure, ax = plt.subplots(figsize=(6, 3.5))
             ax.plot((blocks["first"] + blocks["last"] + 1) / 2, 100 * blocks["accuracy"], marker="o")
+            if blocks["last"][-1] >= MNIST_TEST_HALF:
+                # The MNIST test set's two halves come from different writers (LeCun et al.'s
+                # description of the data: the first 5,000 images from NIST's SD-3, the rest from SD-1),
+                # so a step at image 5,000 is the data, not the devices.
+                ax.axvline(MNIST_TEST_HALF, color="0.5", linestyle=":")
+                ax.annotate("MNIST test set: other writers from here", (MNIST_TEST_HALF, 0.02),
+                            xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
+                            fontsize=8, color="0.4")
             ax.set_xlabel("test image (in the order shown)")
             ax.set_ylabel("accuracy in the block (%)")
             ax.set_title("Test accuracy along the test set (learning frozen)")
