@@ -46,9 +46,9 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
 
     run = RunDir(Path(folder))
     loaded = load_card(card, "experiments", overrides=list(overrides), smoke=smoke)
-    if run.info.exists() and run.card.exists():
-        _check_same_card(run, loaded)
     if run.info.exists():
+        if run.card.exists():
+            _check_same_card(run, loaded)
         status = run.read_info().get("status")
         if status == "complete":
             return run.read_metrics()
@@ -62,9 +62,7 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
 
 def _check_same_card(run, card) -> None:
     """Raise :class:`RunDirError` if the run in ``run`` was made from another resolved card than ``card``."""
-    import tomllib
-
-    from .catalog import card_to_toml, load_card
+    from .catalog import load_card
     from .errors import RunDirError
 
     def flat(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -72,8 +70,8 @@ def _check_same_card(run, card) -> None:
 
     # Loading the stored card fills in the defaults of keys added since it was written, so that
     # a run made before a new option existed matches a point that leaves that option at its default.
-    there = flat(tomllib.loads(card_to_toml(load_card(run.card, "experiments"))))
-    here = flat(tomllib.loads(card_to_toml(card)))
+    there = flat(load_card(run.card, "experiments").to_mapping())
+    here = flat(card.to_mapping())
     differ = sorted(k for k in there.keys() | here.keys() if there.get(k) != here.get(k))
     if differ:
         key = differ[0]

@@ -410,7 +410,7 @@ def draw(run: RunDir) -> list[Path]:
             if blocks["last"][-1] >= MNIST_TEST_HALF:
                 # The MNIST test set's two halves come from different writers (LeCun et al.'s
                 # description of the data: the first 5,000 images from NIST's SD-3, the rest from SD-1),
-                # so a step at image 5,000 is the data, not the devices.
+                # so a step at image 5,000 may be the data's rather than the devices'.
                 ax.axvline(MNIST_TEST_HALF, color="0.5", linestyle=":")
                 ax.annotate("MNIST test set: other writers from here", (MNIST_TEST_HALF, 0.02),
                             xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
