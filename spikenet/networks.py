@@ -25,6 +25,7 @@ in a compiled program.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,7 @@ __all__ = [
     "build_querlioz",
     "add_drift_compensation",
     "drift_reference",
+    "device_on_simulated_clock",
     "initial_state",
     "input_rates",
     "receptive_fields",
@@ -338,6 +340,21 @@ def _schedule(net: Any, state: NetworkState, rows: int, images: np.ndarray | Non
     return ctrl, inputs, stimulus
 
 
+def device_on_simulated_clock(device: Any, net: Any) -> Any:
+    """``device`` with its drift law on the network's simulated clock.
+
+    A device drifts with physical time, G(t) = G_prog ((t_phys + t0) / t0)^-nu; a network whose
+    simulated second stands for ``hardware_time_scale`` physical seconds (CEA N2D2 runs the
+    network of Querlioz et al. 10^6 times faster than its card's times) sees the same law with
+    ``t0 / hardware_time_scale`` in simulated time. Devices that do not drift, and networks in
+    real time, are returned unchanged.
+    """
+    scale = getattr(net, "hardware_time_scale", 1.0)
+    if device is None or scale == 1.0 or getattr(device, "drift_nu", 0.0) <= 0:
+        return device
+    return dataclasses.replace(device, drift_t0=device.drift_t0 / scale)
+
+
 def build_network(sections: dict[str, Any], state: NetworkState, **kwargs: Any) -> "ImageNetwork":
     """The network of a model card's ``[network]`` kind (``diehl_cook`` or ``querlioz``); keyword
     arguments as :func:`build_diehl_cook`."""
@@ -384,6 +401,7 @@ def build_diehl_cook(
     net: DiehlCookNetworkParams = sections["network"]
     dt = net.dt
     n = net.n_exc
+    device = device_on_simulated_clock(device, net)
     ctrl, inputs, stimulus = _schedule(net, state, rows, images)
 
     normalise = net.w_sum > 0
@@ -436,6 +454,7 @@ def build_querlioz(
     net: QuerliozNetworkParams = sections["network"]
     dt = net.dt
     n = net.n_exc
+    device = device_on_simulated_clock(device, net)
     ctrl, inputs, stimulus = _schedule(net, state, rows, images)
     compensate = _compensates(device, drift_compensation)
     exc = neuron_group(sections["neuron"], n, dt=dt, name="exc", extra=_COMPENSATION if compensate else "")

@@ -13,11 +13,12 @@ from brian2 import second, siemens
 from spikenet.catalog import load_card
 from spikenet.engine import CompiledEngine, RuntimeEngine
 from spikenet.memristive import DeviceArray, drifted, initial_device_state, read_signal
-from spikenet.networks import NetworkState, build_network, drift_reference, initial_state
+from spikenet.networks import NetworkState, build_network, device_on_simulated_clock, drift_reference, initial_state
 from spikenet.plasticity import device_params
 
 N = 4
-FAST = [f"network.n_exc={N}", "network.t_present=40 ms", "network.t_rest=0.5 ms", "neuron.theta_plus=0"]
+FAST = [f"network.n_exc={N}", "network.t_present=40 ms", "network.t_rest=0.5 ms", "neuron.theta_plus=0",
+        "network.hardware_time_scale=1"]  # drift in simulated seconds (the card's clock is tested below)
 LONG_AGO = -1e6  # programmed 10^6 s before the run: the drift factor hardly changes during it
 
 
@@ -148,3 +149,64 @@ def test_compiled_program_takes_the_reference_from_the_state(tmp_path):
         after, compiled = engine.run(images, state, plastic=False, seed=1)
     np.testing.assert_array_equal(compiled.responses, runtime.responses)
     np.testing.assert_array_equal(after.drift_ref, state.drift_ref)
+
+
+def test_drift_runs_on_the_hardware_clock():
+    """A network whose simulated second is 1 ms of device time drifts 1000 times slower in
+    simulated time: programmed 10^9 simulated seconds ago it fires as the real-time network
+    programmed 10^6 s ago, and its compensation gain is the same."""
+    device = pcm_pair()
+    images = firing_images(3, np.random.default_rng(1))
+    outcomes = []
+    for scale, ago in ((1.0, LONG_AGO), (1e-3, LONG_AGO / 1e-3)):
+        sec = sections("neuron.v_th=125", f"network.hardware_time_scale={scale}")
+        state = graded_state(sec, device)
+        state.drift_ref = drift_reference(device, state, N)
+        state.synapses["t_prog"] = np.full(len(state.synapses["w"]), ago)
+        _, plain, _ = run(sec, state, images, device, compensate=False)
+        _, _, net = run(sec, state, images, device, compensate=True)
+        outcomes.append((plain.responses, np.asarray(net.exc.drift_gain[:])))
+    np.testing.assert_array_equal(outcomes[0][0], outcomes[1][0])
+    # the last calibration is 81 ms of simulated time into the run: 81 ms against 81 us of device time
+    np.testing.assert_allclose(outcomes[0][1], outcomes[1][1], rtol=1e-7)
+    factor = ((-LONG_AGO + 20.0) / 20.0) ** -device.drift_nu
+    np.testing.assert_allclose(outcomes[1][1], 1 / factor, rtol=1e-6)
+
+
+def test_device_on_the_simulated_clock_keeps_the_physical_law():
+    device = pcm_pair(drift_nu_std=0.01)
+    net = sections("network.hardware_time_scale=1e-6")["network"]
+    on_clock = device_on_simulated_clock(device, net)
+    x, nu = np.linspace(0, 1, 11), np.full(11, 0.05)
+    simulated = np.array([0.0, 1.0, 3600.0, 1e8])
+    for elapsed in simulated:
+        np.testing.assert_allclose(drifted(on_clock, x, elapsed, nu), drifted(device, x, elapsed * 1e-6, nu),
+                                   rtol=1e-12)
+    assert device_on_simulated_clock(device, sections()["network"]) is device  # real time: unchanged
+    assert device_on_simulated_clock(pcm_pair(drift_nu=0.0), net).drift_t0 == device.drift_t0
+    assert device_on_simulated_clock(None, net) is None
+
+
+def test_retention_ages_every_device_and_keeps_the_reference_from_before():
+    """protocol.t_read: every device was programmed that much physical time earlier (in simulated
+    seconds on the card's clock); a compensation that has no reference yet takes it first."""
+    from spikenet.experiments.mnist_stdp import _retention
+
+    card = load_card("mnist_querlioz_pcm_2pcm_compensated", "experiments", smoke=True)
+    net, device = card["network"], card.sections["device"]
+    state = initial_state(card.sections, np.random.default_rng(0), device)
+    state.synapses["t_prog"] = np.linspace(-3.0, 0.0, len(state.synapses["w"]))
+    before = copy.deepcopy(state)
+    fresh_reference = drift_reference(device_on_simulated_clock(device, net), before, net.n_exc)
+    after = _retention(card, state)
+    shift = float(card["protocol"].t_read / second) / net.hardware_time_scale
+    assert shift == pytest.approx(86400 / 1e-6)
+    np.testing.assert_allclose(after.synapses["t_prog"], before.synapses["t_prog"] - shift)
+    np.testing.assert_array_equal(after.drift_ref, fresh_reference)
+    aged = drift_reference(device_on_simulated_clock(device, net), after, net.n_exc)
+    one_day = ((86400.0 + 20.0) / 20.0) ** -device.drift_nu
+    assert np.all(aged < fresh_reference) and np.median(aged / fresh_reference) == pytest.approx(one_day, rel=0.1)
+
+    no_wait = load_card("mnist_querlioz_pcm_2pcm", "experiments", smoke=True)
+    untouched = copy.deepcopy(before)
+    assert _retention(no_wait, untouched).synapses["t_prog"] is untouched.synapses["t_prog"]

@@ -35,6 +35,7 @@ from . import (
     compare_variability,
     device_curves,
     device_stdp,
+    drift_retention,
     hebb_oja,
     lif_fi_curve,
     mnist_backprop,
@@ -57,6 +58,7 @@ RUNNERS: dict[str, ModuleType] = {
     "mnist_stdp": mnist_stdp,
     "mnist_backprop": mnist_backprop,
     "compare_variability": compare_variability,
+    "drift_retention": drift_retention,
 }
 """Every experiment kind, by the registry name an experiment card gives in ``experiment.kind``."""
 

@@ -9,20 +9,23 @@ with ``spikenet run --resume RUN_DIR`` and ends exactly as an uninterrupted one 
 
 from __future__ import annotations
 
+import copy
 import resource
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from brian2 import joule
+from brian2 import joule, second
 from tqdm.auto import tqdm
 
 from .. import figures as fig
+from ..catalog import load_card
 from ..datasets import load_mnist
 from ..engine import CompiledEngine, RuntimeEngine, present
 from ..learning import assign_labels, classify, evaluate
-from ..networks import NetworkState, build_network, drift_reference, initial_state, input_rates, receptive_fields
+from ..networks import (NetworkState, build_network, device_on_simulated_clock, drift_reference, initial_state,
+                        input_rates, receptive_fields)
 from ..errors import CardError, RunDirError
 from ..runs import RunDir, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
 
@@ -48,6 +51,8 @@ RESUMABLE = True
 """Writes a checkpoint after every run of the network; ``spikenet run --resume RUN_DIR`` continues."""
 
 PHASES = ("train", "assign", "test")
+TRAINED = "trained_"
+"""Prefix of the checkpoint arrays that keep the network state at the end of training."""
 
 
 class _Images:
@@ -97,6 +102,8 @@ class _Progress:
                                     "input_spikes")}
         self.counters = {p: {"slots": 0, "examples": 0, "excitatory_spikes": 0, "input_spikes": 0} for p in PHASES}
         self.snapshots: list[np.ndarray] = []
+        self.trained: dict[str, np.ndarray] | None = None
+        """The network state at the end of training (before ``t_read``), for runs that start from it."""
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {f"responses_{k}": v for k, v in self.responses.items()}
@@ -104,6 +111,8 @@ class _Progress:
         out.update({f"log_{k}": np.asarray(v, float) for k, v in self.log.items()})
         if self.snapshots:
             out["snapshots"] = np.stack(self.snapshots)
+        if self.trained is not None:
+            out.update({f"{TRAINED}{k}": v for k, v in self.trained.items()})
         return out
 
     def meta(self) -> dict[str, Any]:
@@ -119,6 +128,7 @@ class _Progress:
         self.window, self.window_labels = arrays["window"], arrays["window_labels"]
         self.log = {k: list(arrays[f"log_{k}"]) for k in self.log}
         self.snapshots = list(arrays["snapshots"]) if "snapshots" in arrays else []
+        self.trained = _prefixed(arrays, TRAINED) or None
 
 
 def _engine(card, run: RunDir, state: NetworkState, rows: int):
@@ -142,10 +152,15 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     prog = _Progress(card)
     checkpoint = load_checkpoint(run)
     if checkpoint is None:
-        state = initial_state(card.sections, np.random.default_rng([seed, 1]), card.sections.get("device"),
-                              *_trained(card))
-        if proto.weights_from:
-            log.info("starting from the trained network in %s, programmed onto the devices", proto.weights_from)
+        trained, write_verify = _trained(card)
+        if trained is not None and write_verify is None:
+            state = trained  # trained on these devices: they are read as they are
+            log.info("starting from the devices of the trained network in %s", proto.weights_from)
+        else:
+            state = initial_state(card.sections, np.random.default_rng([seed, 1]), card.sections.get("device"),
+                                  trained, write_verify)
+            if trained is not None:
+                log.info("starting from the trained network in %s, programmed onto the devices", proto.weights_from)
     else:
         arrays, meta = checkpoint
         state = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
@@ -188,6 +203,9 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
                     bar.set_postfix(acc=f"{prog.log['running_accuracy'][-1]:.3f}")
             prog.phase, prog.position, prog.run_index = prog.phase + 1, 0, 0
             state = fresh(state)
+            if phase == "train":
+                prog.trained = copy.deepcopy(state.arrays())
+                state = _retention(card, state)
             _checkpoint(run, state, prog)
             log.info("phase %s done in %.1f s", phase, prog.seconds[phase])
     finally:
@@ -212,12 +230,47 @@ def _trained(card) -> tuple[NetworkState | None, tuple[float, int] | None]:
     if info.get("kind") != "mnist_stdp" or info.get("status") != "complete" or saved is None:
         raise CardError(f"{where}: not a complete mnist_stdp run")
     arrays, _ = saved
-    trained = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
-    if set(trained.synapses) - {"delay"} != {"w"}:
-        raise CardError(f"{where}: its weights are stored in devices; transfer needs a run on the ideal device")
+    trained = NetworkState.from_arrays(_prefixed(arrays, TRAINED) or _prefixed(arrays, "state_"))
     if len(trained.theta) != card["network"].n_exc:
         raise CardError(f"{where}: it has {len(trained.theta)} excitatory neurons, this card {card['network'].n_exc}")
-    return trained, (proto.program_tolerance, proto.program_max_pulses)
+    if set(trained.synapses) - {"delay"} == {"w"}:
+        return trained, (proto.program_tolerance, proto.program_max_pulses)
+    # Trained on devices: the same devices, as they were at the end of training, not reprogrammed.
+    there = load_card(source.card, "experiments")
+    device, net = card.sections.get("device"), card["network"]
+    if there.sections.get("device") != device:
+        raise CardError(f"{where}: its weights are stored in device {there['experiment'].device!r} (with its "
+                        f"values); this card's is {card['experiment'].device!r}: give a run on the ideal device "
+                        "(to program its weights) or one on the same device card (to read its devices)")
+    if there["network"].hardware_time_scale != net.hardware_time_scale:
+        raise CardError(f"{where}: network.hardware_time_scale is {there['network'].hardware_time_scale} there, "
+                        f"{net.hardware_time_scale} here: its devices' programming times would be misread")
+    if TRAINED + "theta" not in arrays:
+        raise CardError(f"{where}: it keeps no state from the end of its training (made by an older spikenet); "
+                        "run it again")
+    return trained, None
+
+
+def _retention(card, state: NetworkState) -> NetworkState:
+    """The state after ``protocol.t_read`` of physical time without programming: every device
+    was programmed that much earlier (``t_prog`` counts simulated time from the next run).
+
+    A drift compensation keeps the reference it took while learning; a network that has none
+    yet (trained elsewhere and transferred) takes it now, before the devices drift.
+    """
+    t_read = float(card["protocol"].t_read / second)
+    if t_read == 0 or "t_prog" not in state.synapses:
+        return state
+    net = card["network"]
+    if card["protocol"].drift_compensation == "per_neuron" and state.drift_ref is None:
+        device = device_on_simulated_clock(card.sections.get("device"), net)
+        state.drift_ref = drift_reference(device, state, net.n_exc)
+    state.synapses["t_prog"] = state.synapses["t_prog"] - t_read / net.hardware_time_scale
+    return state
+
+
+def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 def _checkpoint(run: RunDir, state: NetworkState, prog: _Progress) -> None:
@@ -323,7 +376,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
         "peak_memory_mib": max(resource.getrusage(who).ru_maxrss for who in
                                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024,
         "assigned_neurons": int(np.sum(assignments >= 0)),
-        "drift_gain_mean": _drift_gain(device, state, net.n_exc),
+        "drift_gain_mean": _drift_gain(device_on_simulated_clock(device, net), state, net.n_exc),
     }
 
 

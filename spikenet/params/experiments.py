@@ -192,6 +192,9 @@ class MnistStdpProtocol:
     plasticity and threshold adaptation on. Then both are frozen: each excitatory neuron is
     assigned the class it responds to most on ``n_assign`` training images, and the
     ``n_test`` test images are classified by the mean response of each class's neurons.
+    Between training and assignment the devices sit unprogrammed for ``t_read`` of physical
+    time (the network card's ``hardware_time_scale`` says how much physical time a simulated
+    presentation takes), so that drifting devices can be evaluated after a retention time.
     """
 
     KIND: ClassVar[str] = "mnist_stdp"
@@ -209,10 +212,12 @@ class MnistStdpProtocol:
                                    ge=10, le=60_000, default=10_000)
     snapshots: int = integer("weight snapshots kept during training (for figures)", ge=0, le=1000, default=10)
 
-    weights_from: str = text("a finished mnist_stdp run folder (ideal device, same network) whose trained "
-                             "weights and thresholds this run starts from, programmed onto experiment.device "
-                             "with write-verify; with epochs = 0 it tests the transfer ('' : train from scratch)",
-                             default="")
+    weights_from: str = text("a finished mnist_stdp run folder (same network) whose trained network this run "
+                             "starts from: from a run on the ideal device its weights are programmed onto "
+                             "experiment.device with write-verify (with epochs = 0 this tests the transfer); from "
+                             "a run on the same device card its devices are read as they were at the end of its "
+                             "training (with epochs = 0: the same devices evaluated after another t_read); "
+                             "'': train from scratch", default="")
     program_tolerance: float = number("write-verify tolerance when weights_from is given (fraction of the "
                                       "conductance range)", gt=0, le=1, default=0.02)
     program_max_pulses: int = integer("write-verify gives up on a device after this many pulses", ge=1,
@@ -221,6 +226,9 @@ class MnistStdpProtocol:
                                      "per_neuron (each neuron's reads scaled by a calibration read, as aihwkit's "
                                      "PerColumnDriftCompensation); no effect on a device that does not drift",
                                      DRIFT_COMPENSATIONS, default="none")
+    t_read: Quantity = quantity("s", "physical time between the end of training and the start of assignment "
+                                "and test, in which the devices drift unprogrammed (aihwkit's t_inference)",
+                                ge=0, default="0 s")
 
     def check(self) -> None:
         if self.epochs == 0 and not self.weights_from:
@@ -314,11 +322,42 @@ class CompareVariabilityProtocol:
             raise CheckFailed("methods", f"unknown method {unknown[0]!r}; allowed: {', '.join(COMPARED)}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class DriftRetentionProtocol:
+    """Accuracy of a spiking network trained on drifting devices against the time it waits before use.
+
+    ``stdp_card`` is trained once on ``experiment.device`` (an ordinary run, in this run's
+    ``runs/trained``); its devices, as they were at the end of training, are then evaluated
+    (assignment and test, learning frozen) after each retention time of ``t_reads``, with each
+    drift compensation of ``compensations``. Runs are on Dask (:mod:`spikenet.sweep`).
+    """
+
+    KIND: ClassVar[str] = "drift_retention"
+
+    stdp_card: str = text("the mnist_stdp experiment card trained on the device", default="mnist_querlioz_pcm_2pcm")
+    t_reads: tuple = quantities("s", "retention times: physical time between the end of training and the "
+                                "evaluation", ge=0)
+    compensations: tuple = texts("drift compensations evaluated at each retention time ("
+                                 + ", ".join(DRIFT_COMPENSATIONS) + ")", default=DRIFT_COMPENSATIONS)
+    n_train: int = integer("training images (0: the stdp card's)", ge=0, le=60_000, default=0)
+    n_assign: int = integer("training images that assign the neurons' classes (0: the stdp card's)", ge=0,
+                            le=60_000, default=0)
+    n_test: int = integer("test images (0: the stdp card's)", ge=0, le=10_000, default=0)
+    workers: int = integer("local Dask workers (0: one per core); a scheduler address in "
+                           "$SPIKENET_DASK_SCHEDULER runs the sweep there instead", ge=0, le=1024, default=0)
+
+    def check(self) -> None:
+        unknown = [c for c in self.compensations if c not in DRIFT_COMPENSATIONS]
+        if unknown:
+            raise CheckFailed("compensations", f"unknown compensation {unknown[0]!r}; allowed: "
+                              + ", ".join(DRIFT_COMPENSATIONS))
+
+
 PROTOCOLS: dict[str, type] = {
     cls.KIND: cls
     for cls in (LIFFICurveProtocol, StdpWindowProtocol, TripletFrequencyProtocol, SongBimodalProtocol,
                 HebbOjaProtocol, DeviceCurvesProtocol, DeviceStdpProtocol, MnistStdpProtocol,
-                MnistBackpropProtocol, CompareVariabilityProtocol)
+                MnistBackpropProtocol, CompareVariabilityProtocol, DriftRetentionProtocol)
 }
 """Every experiment kind, by registry name, with the protocol section it takes."""
 

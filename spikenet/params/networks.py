@@ -70,6 +70,9 @@ class DiehlCookNetworkParams:
     delay_max: Quantity = quantity("ms", "input synapses get delays uniform in [0, delay_max)", ge=0)
     v_init_offset: Quantity = quantity("mV", "membranes start this far below rest at the start of a run",
                                        ge=0, le=200, default="0 mV")
+    hardware_time_scale: float = number("physical seconds on the hardware this network models per simulated second; "
+                                        "device drift follows the physical clock (1: the network runs in real "
+                                        "time)", gt=0, le=1e6, default=1.0)
 
     def check(self) -> None:
         _check_schedule(self, ("t_present", "t_rest", "delay_max"))
@@ -119,6 +122,9 @@ class QuerliozNetworkParams:
     max_repeats: int = integer("give up on an image after this many repeated showings", ge=0, le=1000, default=0)
     delay_max: Quantity = quantity("ms", "input synapses get delays uniform in [0, delay_max)", ge=0,
                                    default="0 ms")
+    hardware_time_scale: float = number("physical seconds on the hardware this network models per simulated second; "
+                                        "device drift follows the physical clock (1: the network runs in real "
+                                        "time)", gt=0, le=1e6, default=1.0)
 
     def check(self) -> None:
         _check_schedule(self, ("t_present", "t_rest", "t_inhibit", "delay_max"))

@@ -1,0 +1,125 @@
+"""Accuracy of a spiking network trained on drifting devices against its retention time.
+
+Hardware that learns in place is used after it has learned: minutes, days or a year later, with
+no device reprogrammed in between. This experiment trains ``protocol.stdp_card`` once on
+``experiment.device`` and evaluates the same devices (``protocol.weights_from`` with
+``epochs = 0``, :mod:`spikenet.experiments.mnist_stdp`) after each retention time, without and
+with drift compensation, in the manner of IBM aihwkit's accuracy-against-``t_inference``
+studies. Every run is an ordinary run in its own folder under ``runs/`` of this run folder, on
+Dask (:mod:`spikenet.sweep`), so an interrupted sweep resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from brian2 import second
+
+from .. import figures as fig
+from ..catalog import Card
+from ..errors import CardError
+from ..params.devices import IdealDeviceParams
+from ..runs import RunDir, read_csv, write_csv
+from ..sweep import Point, run_points
+
+METRICS = ("accuracy_after_training", "loss_uncompensated", "loss_compensated")
+"""``accuracy_after_training``: test accuracy of the trained run itself (evaluated at once);
+``loss_<c>``: that minus the accuracy at the longest retention time, without / with per-neuron
+drift compensation (NaN where not evaluated)."""
+USES_DEVICE = True
+RESUMABLE = True
+
+
+def check(card: Card) -> None:
+    device = card.sections.get("device", IdealDeviceParams())
+    if getattr(device, "drift_nu", 0.0) <= 0:
+        raise CardError(f"{card.path}: experiment.device = {card['experiment'].device!r} does not drift "
+                        "(drift_nu = 0): name a device card with drift, e.g. pcm_2pcm")
+
+
+def _sizes(card: Card) -> list[str]:
+    proto = card["protocol"]
+    sizes = [f"experiment.seed={card['experiment'].seed}", f"experiment.device={card['experiment'].device}"]
+    for key in ("n_train", "n_assign", "n_test"):
+        if getattr(proto, key):
+            sizes.append(f"protocol.{key}={getattr(proto, key)}")
+    return sizes
+
+
+def _point_name(i: int, compensation: str) -> str:
+    return f"t_read_{i}_{compensation}"
+
+
+def _points(card: Card, root: Path) -> tuple[Point, list[Point]]:
+    """The training run, and the evaluations of its devices that need it."""
+    proto = card["protocol"]
+    trained = Point("trained", proto.stdp_card, tuple(_sizes(card)))
+    source = json.dumps(str(root / "trained"))
+    evaluations = [
+        Point(_point_name(i, c), proto.stdp_card,
+              (*_sizes(card), "protocol.epochs=0", f"protocol.weights_from={source}",
+               f'protocol.t_read="{float(t / second)!r} s"', f"protocol.drift_compensation={c}"))
+        for i, t in enumerate(proto.t_reads) for c in proto.compensations
+    ]
+    return trained, evaluations
+
+
+def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
+    proto = card["protocol"]
+    root = run.path / "runs"
+    trained, evaluations = _points(card, root)
+    first = run_points([trained], root, smoke=card.smoke, workers=1, progress=progress, log=log)["trained"]
+    results = run_points(evaluations, root, smoke=card.smoke, workers=proto.workers, progress=progress, log=log)
+    rows: dict[str, list] = {"t_read_s": [], "compensation": [], "test_accuracy": [], "no_answer_fraction": [],
+                             "drift_gain_mean": []}
+    for i, t in enumerate(proto.t_reads):
+        for c in proto.compensations:
+            m = results[_point_name(i, c)]
+            for key, value in zip(rows, (float(t / second), c, m["test_accuracy"], m["no_answer_fraction"],
+                                         m.get("drift_gain_mean"))):
+                rows[key].append(float("nan") if value is None else value)
+    write_csv(run.figures / "accuracy_vs_retention.csv", rows)
+    longest = int(np.argmax([float(t / second) for t in proto.t_reads]))
+
+    def loss(compensation: str) -> float:
+        if compensation not in proto.compensations:
+            return float("nan")
+        return first["test_accuracy"] - results[_point_name(longest, compensation)]["test_accuracy"]
+
+    return {"accuracy_after_training": first["test_accuracy"], "loss_uncompensated": loss("none"),
+            "loss_compensated": loss("per_neuron"), "device": card["experiment"].device,
+            "longest_t_read_s": float(proto.t_reads[longest] / second)}
+
+
+def draw(run: RunDir) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    table = read_csv(run.figures / "accuracy_vs_retention.csv")
+    info = run.read_metrics() if run.metrics.exists() else {}
+    labels = {"none": "no compensation", "per_neuron": "per-neuron drift compensation"}
+    with fig.style():
+        figure, ax = plt.subplots(figsize=(6, 4))
+        for compensation, label in labels.items():
+            pick = (table["compensation"] == compensation) & (table["t_read_s"] > 0)
+            if pick.any():
+                order = np.argsort(table["t_read_s"][pick])
+                ax.plot(table["t_read_s"][pick][order], 100 * table["test_accuracy"][pick][order], marker="o",
+                        label=label)
+        if "accuracy_after_training" in info:
+            ax.axhline(100 * info["accuracy_after_training"], color="0.4", linestyle="--",
+                       label="evaluated right after training")
+        ax.set_xscale("log")
+        marks = {"1 min": 60, "1 h": 3600, "1 day": 86400, "1 month": 30 * 86400, "1 year": 365 * 86400}
+        lo, hi = ax.get_xlim()
+        for name, t in marks.items():
+            if lo <= t <= hi:
+                ax.axvline(t, color="0.85", linewidth=0.8, zorder=0)
+                ax.text(t, ax.get_ylim()[0], f" {name}", rotation=90, va="bottom", ha="left", fontsize=8, color="0.4")
+        ax.set_xlabel("retention time: end of training to evaluation (s)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"Trained on {info.get('device', 'the device')}: accuracy after drift")
+        ax.legend()
+        return [fig.save_figure(figure, run.figure("accuracy_vs_retention"))]
