@@ -29,6 +29,10 @@ PUBLISHED = {
 
 
 
+def _rounded(value, digits: int):
+    return "" if value is None else round(value, digits)
+
+
 def main(run_dir: str) -> None:
     run = Path(run_dir)
     metrics = json.loads((run / "metrics.json").read_text())
@@ -36,9 +40,13 @@ def main(run_dir: str) -> None:
     card = tomllib.loads((run / "card.toml").read_text())
     proto, net = card["protocol"], card["network"]
     device = card.get("device", {}).get("model", "ideal") if card["experiment"].get("device") else "ideal"
+    experiment = info["experiment"]
+    if proto.get("epochs") == 0 and proto.get("weights_from"):  # an evaluation of another run's network
+        experiment += f" (from {Path(proto['weights_from']).name}, t_read {proto.get('t_read', '0 s')}, " \
+                      f"compensation {proto.get('drift_compensation', 'none')})"
     row = {
         "date": info.get("started"),
-        "experiment": info["experiment"],
+        "experiment": experiment,
         "command": " ".join(["spikenet", *info.get("command", [])[1:]]),
         "n_exc": net["n_exc"],
         "device": card["experiment"].get("device") or device,
@@ -50,14 +58,14 @@ def main(run_dir: str) -> None:
         "seed": card["experiment"]["seed"],
         "test_accuracy": metrics["test_accuracy"],
         "published": PUBLISHED.get((card["experiment"]["model"], net["n_exc"]), ""),
-        "seconds_per_example": round(metrics["seconds_per_example"], 5),
-        "training_seconds": round(metrics["training_seconds"], 1),
-        "compile_seconds": round(metrics["compile_seconds"], 1),
-        "repeat_fraction": round(metrics["repeat_fraction"], 4),
+        "seconds_per_example": _rounded(metrics["seconds_per_example"], 5),  # null: no training
+        "training_seconds": _rounded(metrics["training_seconds"], 1),
+        "compile_seconds": _rounded(metrics["compile_seconds"], 1),
+        "repeat_fraction": _rounded(metrics["repeat_fraction"], 4),
         "excitatory_spikes_per_example": metrics["excitatory_spikes_per_example"],
-        "synaptic_events_per_example": round(metrics["synaptic_events_per_example"]),
+        "synaptic_events_per_example": _rounded(metrics["synaptic_events_per_example"], None),
         "programming_pulses_per_synapse": metrics.get("programming_pulses_per_synapse"),
-        "peak_memory_mib": round(metrics["peak_memory_mib"]),
+        "peak_memory_mib": _rounded(metrics["peak_memory_mib"], None),
         "wall_time_s": info.get("wall_time_s"),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
         "versions": " ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "machine"),
