@@ -49,6 +49,7 @@ def test_every_runner_has_a_protocol():
 # Cards whose smoke run through the CLI is a test of its own (with the checks below and more),
 # so that the suite does not pay for the same minute-long smoke run twice.
 SMOKE_TESTED_ELSEWHERE = {name: "tests/test_sweep.py" for name in ("compare_variability", "compare_stuck", "compare_c2c")}
+SMOKE_TESTED_ELSEWHERE["mnist_querlioz_pcm_2pcm_retention"] = "tests/test_drift_retention.py"  # 20 min in this loop (not yet traced), 10 s there
 
 
 @pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")
