@@ -268,8 +268,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise CardError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CardError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); a card is a UTF-8 TOML file") from None
     except OSError as exc:
-        raise CardError(f"{path}: cannot read: {exc.strerror}") from None
+        raise CardError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def _layer(data: dict[str, Any], source: str) -> dict[str, str]:

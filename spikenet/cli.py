@@ -1,14 +1,18 @@
 """The ``spikenet`` command line: argument parsing and messages only.
 
 Bad input (a card, an override, a data file, a run folder) ends with one line
-``error: ...`` on stderr and exit code 2, without a traceback; Ctrl-C ends with exit code 130.
-Everything else is a bug and keeps its traceback.
+``error: ...`` on stderr and exit code 2, without a traceback; Ctrl-C (SIGINT) ends with exit
+code 130 and SIGTERM with 143. Anything else is a bug in spikenet: one line that says so and
+where its traceback was written, exit code 1.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 
 import click
@@ -16,6 +20,7 @@ import click
 from . import __version__
 from .errors import SpikenetError
 
+EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -29,9 +34,8 @@ class _Group(click.Group):
         except SpikenetError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            return ctx.exit(_interrupted(exc))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,6 +187,45 @@ def data_check(path: Path | None, download: bool) -> None:
         click.echo(line)
 
 
+def _interrupted(exc: BaseException) -> int:
+    """Say how the run was stopped; the exit code is the shell's 128 + signal number."""
+    from .errors import Interrupted
+
+    _quiet_abandoned_networks()
+    if isinstance(exc, Interrupted):
+        click.echo(f"interrupted ({exc.name})" if exc.name != "SIGINT" else "interrupted", err=True)
+        return exc.exit_code
+    click.echo("interrupted", err=True)
+    return EXIT_INTERRUPTED
+
+
+def _quiet_abandoned_networks() -> None:
+    """A run stopped while it built a network leaves Brian2 objects that were never run; Brian2
+    warns about each when it is collected at exit, which would bury the one line that matters."""
+    if "brian2" in sys.modules:
+        from brian2.utils.logger import BrianLogger
+
+        BrianLogger.suppress_name("unused_brian_object")
+
+
+def _bug(exc: BaseException) -> int:
+    """An error that is not bad input: spikenet's own one line (not Brian2's "report this to the
+    Brian team" banner), with the traceback written to a file for the bug report."""
+    text = "".join(traceback.format_exception(exc))
+    name = f"spikenet-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    where = Path(tempfile.gettempdir()) / name
+    try:
+        where.write_text(f"spikenet {__version__}, argv {sys.argv}\n{text}", encoding="utf-8")
+        told = f"the traceback is in {where}"
+    except OSError:
+        told = "the traceback could not be written to a file:\n" + text
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    _quiet_abandoned_networks()
+    click.echo(f"error: unexpected {type(exc).__name__}{': ' + message if message else ''} "
+               f"(a bug in spikenet, not in your input; {told}; a run folder's log.txt has it too)", err=True)
+    return EXIT_BUG
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``spikenet`` console script; returns the exit code."""
     try:
@@ -194,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # outside a command's own handling (while importing, say)
+        return _interrupted(exc)
+    except Exception as exc:
+        return _bug(exc)
     return result if isinstance(result, int) else 0
 
 

@@ -8,7 +8,11 @@
   ``cpp_standalone`` program once and feeds each run its images, weights, thresholds,
   switches and seed through ``run_args``: no code generation or compilation per run.
 
-Both engines run the same network code; a test holds them against each other.
+Both engines run the same network code; a test holds them against each other. A run counts only
+when the simulator reports that it simulated all the time it was asked to (Brian2 ends a run
+early, without an error, on Ctrl-C or ``stop()``): otherwise the engines raise
+:class:`~spikenet.errors.Interrupted` (a signal stopped it) or
+:class:`~spikenet.errors.IncompleteSimulation`, and nothing of that run is used.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ import numpy as np
 from brian2 import Network, Quantity, check_units, second
 from brian2 import seed as brian2_seed
 from tqdm.auto import tqdm
+
+from . import faults
+from .errors import IncompleteSimulation, Interrupted
 
 __all__ = ["seed_everything", "run_network", "run_seed", "Engine", "RuntimeEngine", "CompiledEngine"]
 
@@ -58,10 +65,28 @@ def run_network(network: Network, duration: Quantity, *, progress: bool = True, 
         bar.n = round(float(completed) * total, 6)
         bar.refresh()
 
+    start = float(network.t / second)
     try:
         network.run(duration, namespace={}, report=report, report_period=1 * second)
     finally:
         bar.close()
+    check_simulated(float(network.t / second) - start, total, "the network")
+
+
+def check_simulated(simulated: float, asked: float, what: str, *, signalled: bool = False) -> None:
+    """Raise unless ``simulated`` (s) is all of ``asked`` (s): Brian2 stops a run early without an
+    error when it is sent SIGINT (its own handler) or ``stop()`` is called. ``signalled``: only a
+    signal can have stopped it (a compiled program stops early only on SIGINT)."""
+    if simulated < asked * (1 - 1e-9) - 1e-12:
+        from brian2.core.network import Network
+
+        message = (f"{what} simulated {simulated:g} s of the {asked:g} s it was asked for; "
+                   "that run is discarded")
+        if signalled or Network._globally_stopped:
+            import signal
+
+            raise Interrupted(signal.SIGINT, message + " (Brian2 was sent SIGINT)")
+        raise IncompleteSimulation(message)
 
 
 class Engine(Protocol):
@@ -88,7 +113,10 @@ class RuntimeEngine:
         for view, value in net.assignments(rows, state, plastic=plastic, seed=seed).items():
             _assign(view, value)
         brian2_seed(seed)
+        faults.moment("chunk")
+        start = float(net.network.t / second)
         net.network.run(net.duration, namespace={})
+        check_simulated(float(net.network.t / second) - start, float(net.duration / second), "the runtime network")
         return net.read_state(), net.read_presentations(len(rows))
 
     def close(self) -> None:
@@ -128,6 +156,7 @@ class CompiledEngine:
 
         self.directory = Path(directory)
         self.keep = keep
+        faults.moment("compile")
         set_device("cpp_standalone", directory=str(self.directory), build_on_run=False)
         self._device = device
         try:
@@ -147,8 +176,18 @@ class CompiledEngine:
 
     def run(self, rows: np.ndarray, state: Any, *, plastic: bool, seed: int) -> tuple[Any, Any]:
         run_args = self.net.assignments(rows, state, plastic=plastic, seed=seed)
+        results = Path(self._device.results_dir)
+        info = (results if results.is_absolute() else self.directory / results) / "last_run_info.txt"
+        info.unlink(missing_ok=True)  # else a program that died early would leave the last run's report
+        faults.moment("chunk")
         try:
             self._device.run(run_args=run_args, with_output=False)
+            if not info.is_file():
+                raise IncompleteSimulation(f"the compiled program in {self.directory} wrote no report of its run; "
+                                           "that run is discarded")
+            fraction = float(self._device._last_run_completed_fraction)
+            duration = float(self.net.duration / second)
+            check_simulated(fraction * duration, duration, "the compiled program", signalled=True)
         finally:
             for name in list(self._device.run_args_arrays):  # per-run input files: remove them
                 for path in (self.directory / "static_arrays" / name, self.directory / "static_arrays" / f"{name}.lock"):

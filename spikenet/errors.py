@@ -25,3 +25,27 @@ class DataError(SpikenetError, OSError):
 
 class RunDirError(SpikenetError, OSError):
     """A run folder cannot be created, would overwrite another run, or cannot be read."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run was stopped by a signal: SIGINT (Ctrl-C) or SIGTERM (a cluster scheduler's stop).
+
+    A :class:`KeyboardInterrupt`, so that code which cleans up after Ctrl-C cleans up after
+    SIGTERM too. ``exit_code`` is the shell's convention, 128 + the signal number (130, 143).
+    """
+
+    def __init__(self, signum: int, what: str = ""):
+        import signal
+
+        self.signum = int(signum)
+        self.name = signal.Signals(self.signum).name
+        super().__init__(what or f"stopped by {self.name}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class IncompleteSimulation(RuntimeError):
+    """A simulation ended before the end of the time it was asked to simulate (a program that was
+    sent a signal of its own, a Brian2 ``stop()``): what it computed must not be counted."""

@@ -43,7 +43,19 @@ __all__ = [
     "build",
     "to_mapping",
     "describe",
+    "time_step",
+    "check_steps",
+    "MAX_STEPS",
+    "DT_MIN_MS",
 ]
+
+DT_MIN_MS = 1e-3
+"""The shortest time step a card may ask for (1 us): below it a run simulates nothing in any
+useful time (and float64 time runs out of resolution over long runs)."""
+
+MAX_STEPS = 10**9
+"""The most time steps one simulated stretch may take (hours of computing for one neuron): a
+longer one would, in practice, never end."""
 
 
 class CheckFailed(Exception):
@@ -158,6 +170,19 @@ def quantity(unit: str, doc: str, *, default: Any = MISSING, ge=None, gt=None, l
     return _field(spec, default)
 
 
+def time_step(doc: str = "integration time step", *, le: float = 1.0, default: Any = MISSING) -> Any:
+    """An integration time step in ms, from :data:`DT_MIN_MS` (1 us) to ``le`` ms (at most 10 ms)."""
+    return quantity("ms", doc, ge=DT_MIN_MS, le=min(le, 10.0), default=default)
+
+
+def check_steps(params: Any, duration: str, dt: str = "dt", *, limit: int = MAX_STEPS) -> None:
+    """Raise :class:`CheckFailed` if ``params.<duration>`` takes more than ``limit`` steps of ``params.<dt>``."""
+    steps = float(getattr(params, duration) / getattr(params, dt))
+    if steps > limit:
+        raise CheckFailed(duration, f"is {steps:.3g} time steps of dt = {getattr(params, dt)}: at most {limit:.0e} "
+                          "(it would never end)", related=(dt,))
+
+
 def quantities(unit: str, doc: str, *, ge=None, gt=None, le=None, lt=None) -> Any:
     """A non-empty list of dimensional values, e.g. ``["0.1 Hz", "10 Hz"]``; a tuple of quantities."""
     return _field(Spec("quantities", doc, unit=unit, **_bounds(ge, gt, le, lt)), MISSING)
@@ -220,6 +245,8 @@ def _convert(spec: Spec, value: Any) -> Any:
             q = parse_quantity(value, spec.unit)
         except UnitError as exc:
             raise ValueError(str(exc)) from None
+        if not math.isfinite(float(q / parse_quantity(f"1 {spec.unit}"))):
+            raise ValueError(f"must be finite{' and' + spec._range_text() if spec._range_text() else ''}")
         if not spec.in_range(float(q / parse_quantity(f"1 {spec.unit}"))):
             raise ValueError(f"out of range: must be{spec._range_text()}")
         return q
@@ -235,6 +262,8 @@ def _convert(spec: Spec, value: Any) -> Any:
                 value = int(value)
         else:
             value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"must be finite{' and' + spec._range_text() if spec._range_text() else ''}")
         if not spec.in_range(float(value)):
             raise ValueError(f"out of range: must be{spec._range_text()}")
         return value

@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import SpikenetError
 
-__all__ = ["Point", "run_point", "run_points", "SCHEDULER_ENV"]
+__all__ = ["Point", "run_point", "run_points", "check_points", "SCHEDULER_ENV"]
 
 SCHEDULER_ENV = "SPIKENET_DASK_SCHEDULER"
 """Address of a Dask scheduler to run sweeps on, when the caller names none."""
@@ -44,20 +44,51 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
     from .experiments import resume_experiment, run_experiment
     from .runs import RunDir
 
+    from . import faults
+
+    faults.moment("sweep_point")
     run = RunDir(Path(folder))
     loaded = load_card(card, "experiments", overrides=list(overrides), smoke=smoke)
-    if run.info.exists():
+    if not run.info.exists():
+        return run_experiment(loaded, run.path, progress=False).read_metrics()
+    with run.lock():  # held through the resume or the fresh start (the lock is re-entrant)
         if run.card.exists():
             _check_same_card(run, loaded)
         status = run.read_info().get("status")
         if status == "complete":
             return run.read_metrics()
-        if status in ("interrupted", "running", "failed") and (run.path / "checkpoint.json").exists():
+        checkpoints = (run.path / "checkpoint.json").exists() or any(run.path.glob("checkpoint-*.npz"))
+        if status in ("interrupted", "running", "failed") and checkpoints:
             return resume_experiment(run.path, progress=False).read_metrics()
         # a short run that left no checkpoint: start it again in a clean folder
         for path in sorted(run.path.rglob("*"), reverse=True):
-            path.unlink() if path.is_file() or path.is_symlink() else path.rmdir()
-    return run_experiment(loaded, run.path, progress=False).read_metrics()
+            if path != run.lock_file:
+                path.unlink() if path.is_file() or path.is_symlink() else path.rmdir()
+        return run_experiment(loaded, run.path, progress=False).read_metrics()
+
+
+def check_points(points: list[Point], *, smoke: bool, workers: int = 1, runner_checks: bool = True) -> None:
+    """Check every point's card as ``spikenet run`` would, before the sweep writes anything.
+
+    ``runner_checks=False`` for points that depend on the runs of earlier points (a
+    ``protocol.weights_from`` that does not exist yet): their cards, data and extras are still
+    checked. Raises :class:`SpikenetError` naming the point.
+    """
+    from .catalog import load_card
+    from .experiments import check_card
+
+    for p in points:
+        try:
+            check_card(load_card(p.card, "experiments", overrides=list(p.overrides), smoke=smoke),
+                       runner_checks=runner_checks)
+        except SpikenetError as exc:
+            raise type(exc)(f"sweep point {p.name}: {exc}") from None
+    if (os.environ.get(SCHEDULER_ENV) or _local_workers(workers, len(points)) > 1) and points:
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise SpikenetError("running a sweep in parallel needs Dask: pip install 'spikenet[dask]' "
+                                "(or set the sweep's workers to 1)")
 
 
 def _check_same_card(run, card) -> None:

@@ -136,7 +136,7 @@ def test_parse_override(text, parsed):
         ("neuron.colour=3", r"--set neuron.colour: unknown key 'neuron.colour'; allowed keys: tau_m, r_m"),
         ("protocol.n_currents=1", r"--set protocol.n_currents: .*out of range: must be >= 2"),
         ("protocol.n_currents=2.5", r"expected an integer"),
-        ("protocol.dt=-1 ms", r"protocol.dt = '-1 ms': out of range: must be > 0 ms"),
+        ("protocol.dt=-1 ms", r"protocol.dt = '-1 ms': out of range: must be >= 0.001 ms and <= 1 ms"),
         ("neuron.v_reset=-40 mV", r"--set neuron.v_reset and .*lif_neurodynex.toml: neuron.v_reset: -40. mV must be below v_th = -50. mV"),
         ("experiment.kind=nonsense", r"experiment.kind = 'nonsense': unknown; allowed: lif_fi_curve"),
         ("experiment.model=nonsense", r"experiment.model: unknown model card 'nonsense'; available: .*lif_neurodynex"),

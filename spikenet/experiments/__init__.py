@@ -11,11 +11,23 @@ A runner module has
   so ``spikenet figures RUN_DIR`` redraws them without simulating;
 * optionally ``check(card)``: checks that need more than the card's own schema (other cards it
   names), run before the run folder is created;
-* optionally ``RESUMABLE = True``: it keeps checkpoints, and ``spikenet run --resume`` continues it.
+* optionally ``RESUMABLE = True``: it keeps checkpoints, and ``spikenet run --resume`` continues it;
+  then optionally ``check_checkpoint(card, arrays, meta)``, which reads a checkpoint as a resume
+  would and raises :class:`~spikenet.errors.RunDirError` if it cannot be used;
+* optionally ``NEEDS``: what it needs besides the card (``"mnist"``: the MNIST files; ``"torch"``,
+  ``"dask"``: optional extras), checked before anything is written.
+
+A run is never silently wrong: every check (the card, the cards it names, data files, extras,
+the output folder, on resume the checkpoint and that ``card.toml`` is the one the run started
+with) happens before the first file is written, so a refused command leaves the folder as it
+was; the folder is locked while a process works in it; SIGINT and SIGTERM end a run as
+"interrupted" with exit code 130 or 143, its last checkpoint the last complete chunk
+(:mod:`spikenet.signals`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import platform
 import sys
@@ -25,12 +37,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .. import __version__
+from .. import __version__, faults
 from ..catalog import Card, card_to_toml, load_card
 from ..engine import seed_everything
-from ..errors import CardError, RunDirError
+from ..errors import CardError, Interrupted, RunDirError
 from ..params.devices import IdealDeviceParams
-from ..runs import RunDir, atomic_write_json, atomic_write_text, create_run_dir, open_run_dir
+from ..runs import (RunDir, atomic_write_json, atomic_write_text, create_run_dir, file_sha256, load_checkpoint,
+                    open_run_dir)
+from ..signals import deferred, owned_signals, raise_if_received
 from . import (
     compare_variability,
     device_curves,
@@ -45,7 +59,7 @@ from . import (
     triplet_frequency,
 )
 
-__all__ = ["RUNNERS", "run_experiment", "resume_experiment", "redraw"]
+__all__ = ["RUNNERS", "run_experiment", "resume_experiment", "redraw", "check_card"]
 
 RUNNERS: dict[str, ModuleType] = {
     "lif_fi_curve": lif_fi_curve,
@@ -118,51 +132,114 @@ def run_experiment(card: Card, out: str | Path | None = None, *, progress: bool 
         The run folder; by default ``runs/<name>-<timestamp>``. It must be new or empty.
     progress
         Show progress bars.
+
+    Raises
+    ------
+    SpikenetError
+        Bad input (card, data, extras, folder), before anything was written.
+    Interrupted
+        SIGINT or SIGTERM: the folder says "interrupted"; resumable runs continue with
+        :func:`resume_experiment`.
     """
-    runner = _check_card(card)
-    return _run(card, runner, create_run_dir(card.meta.name, out), progress=progress, resumed=False)
+    runner = check_card(card)
+    with owned_signals():
+        run = create_run_dir(card.meta.name, out)
+        with run.lock():
+            others = sorted(p.name for p in run.path.iterdir() if p != run.lock_file)
+            if others:  # another process claimed the same empty --out and finished first
+                raise RunDirError(f"--out {run.path}: another run's folder now (it holds {others[0]}); "
+                                  "choose a new folder")
+            return _run(card, runner, run, progress=progress, resumed=False)
 
 
 def resume_experiment(run_dir: str | Path, *, progress: bool = True) -> RunDir:
-    """Continue an interrupted run from its last checkpoint, with the card stored in its folder."""
+    """Continue an interrupted run from its last checkpoint, with the card stored in its folder.
+
+    Refused (:class:`~spikenet.errors.RunDirError`, nothing written) when the run is complete, in
+    use by another process, its ``card.toml`` is not the one it started with, or its checkpoint
+    is missing, corrupt or unusable.
+    """
     run = open_run_dir(run_dir)
-    info = run.read_info()
-    if info.get("status") == "complete":
-        raise RunDirError(f"{run.path}: this run is complete; nothing to resume")
-    card = load_card(run.card, "experiments")
-    runner = _check_card(card)
-    if not getattr(runner, "RESUMABLE", False):
-        raise RunDirError(f"{run.path}: {card['experiment'].kind} runs are short and keep no checkpoints; "
-                          "start a new run")
-    return _run(card, runner, run, progress=progress, resumed=True, previous=info)
+    with owned_signals(), run.lock():
+        info = run.read_info()
+        if info.get("status") == "complete":
+            raise RunDirError(f"{run.path}: this run is complete; nothing to resume")
+        recorded = info.get("card_sha256")
+        if recorded is None:
+            raise RunDirError(f"{run.info}: records no SHA-256 of its card (made by an older spikenet), so an edited "
+                              "card.toml cannot be told from the original; start a new run")
+        if file_sha256(run.card) != recorded:
+            raise RunDirError(f"{run.card}: changed since the run started (its SHA-256 differs from the one in "
+                              f"{run.info.name}); a run resumes only with the card it started with: start a new run")
+        # The stored card is resolved (its [smoke] values applied); a sweep still needs to know it
+        # was a smoke run, to resume its points as the smoke points they are.
+        card = load_card(run.card, "experiments", smoke=bool(info.get("smoke", False)))
+        runner = check_card(card)
+        if not getattr(runner, "RESUMABLE", False):
+            raise RunDirError(f"{run.path}: {card['experiment'].kind} runs are short and keep no checkpoints; "
+                              "start a new run")
+        saved = load_checkpoint(run)  # verified now, before anything is written
+        if saved is not None and hasattr(runner, "check_checkpoint"):
+            runner.check_checkpoint(card, *saved)
+        return _run(card, runner, run, progress=progress, resumed=True, previous=info)
 
 
-def _check_card(card: Card) -> ModuleType:
-    """The card's runner, after checking that the card asks only for what the runner does."""
+def check_card(card: Card, *, runner_checks: bool = True) -> ModuleType:
+    """The card's runner, after checking that the card asks only for what the runner does and that
+    what it needs is there (data files, extras; with ``runner_checks``, the runner's own
+    ``check``, which may look at other cards and runs). Writes nothing."""
     if card.kind != "experiments":
         raise CardError(f"{card.path}: {card.meta.name!r} is a {card.kind[:-1]} card, not an experiment")
-    runner = RUNNERS[card["experiment"].kind]
+    kind = card["experiment"].kind
+    runner = RUNNERS[kind]
     unknown = sorted(set(card.expected) - set(runner.METRICS))
     if unknown:
         raise CardError(
-            f"{card.path}: expected.{unknown[0]}: the {card['experiment'].kind} experiment does not measure it; "
+            f"{card.path}: expected.{unknown[0]}: the {kind} experiment does not measure it; "
             f"it measures {', '.join(runner.METRICS)}"
         )
     device = card.sections.get("device")
     if device is not None and not isinstance(device, IdealDeviceParams) and not runner.USES_DEVICE:
         raise CardError(
-            f"{card.path}: experiment.device = {card['experiment'].device!r}: the {card['experiment'].kind} "
+            f"{card.path}: experiment.device = {card['experiment'].device!r}: the {kind} "
             "experiment does not store weights in a device card; leave experiment.device empty"
         )
-    if hasattr(runner, "check"):
+    for need in getattr(runner, "NEEDS", ()):
+        _check_need(need, card, kind)
+    if runner_checks and hasattr(runner, "check"):
         runner.check(card)
     return runner
 
 
+EXTRAS = {"torch": "torch", "dask": "dask"}
+"""Optional extras a runner may need: the extra's name and the module that shows it is installed."""
+
+
+_VERIFIED_DATA: set[tuple[str | None, ...]] = set()
+"""Where MNIST was found and verified in this process (a sweep checks many cards; loading the
+data verifies the checksums again)."""
+
+
+def _check_need(need: str, card: Card, kind: str) -> None:
+    if need == "mnist":
+        import os
+
+        from ..datasets import CACHE_ENV, DATA_ENV, locate_mnist
+
+        where = (os.environ.get(DATA_ENV), os.environ.get(CACHE_ENV))
+        if where not in _VERIFIED_DATA:
+            locate_mnist()  # every file present and its checksum right, or a DataError saying what to do
+            _VERIFIED_DATA.add(where)
+    elif need in EXTRAS:
+        if importlib.util.find_spec(EXTRAS[need]) is None:
+            raise CardError(f"{card.path}: the {kind} experiment needs {need}: pip install 'spikenet[{need}]' "
+                            "(with the README's constraints file)")
+    else:
+        raise AssertionError(f"unknown need {need!r} of the {kind} runner")
+
+
 def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed: bool,
          previous: dict | None = None) -> RunDir:
-    if not resumed:
-        atomic_write_text(run.card, card_to_toml(card))
     info = {
         "experiment": card.meta.name,
         "kind": card["experiment"].kind,
@@ -176,31 +253,41 @@ def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed
     if resumed and previous is not None:
         info.update(smoke=previous.get("smoke", False), started=previous.get("started"),
                     resumed=[*previous.get("resumed", []), time.strftime("%Y-%m-%dT%H:%M:%S%z")])
-    atomic_write_json(run.info, info)
     log = run.logger()
-    log.info("%s %s (%s) seed %d%s", "resume" if resumed else "run", card.meta.name, card["experiment"].kind, card["experiment"].seed,
-             " [smoke]" if card.smoke else "")
     start = time.perf_counter()
     try:
+        with deferred():  # the card and run.json are written together, before any signal is taken
+            if not resumed:
+                atomic_write_text(run.card, card_to_toml(card))
+            info["card_sha256"] = file_sha256(run.card)
+            atomic_write_json(run.info, info)
+        log.info("%s %s (%s) seed %d%s", "resume" if resumed else "run", card.meta.name, card["experiment"].kind,
+                 card["experiment"].seed, " [smoke]" if card.smoke else "")
         seed_everything(card["experiment"].seed)
         metrics = runner.simulate(card, run, log, progress)
+        raise_if_received()  # a signal lost on the way (in a finaliser) still stops the run
         metrics["checks"] = _checks(card, metrics)
         atomic_write_json(run.metrics, metrics)
         for path in runner.draw(run):
             log.info("figure %s", path.relative_to(run.path))
+        faults.moment("finish")
         info.update(status="complete", wall_time_s=round(time.perf_counter() - start, 3))
         log.info("done in %.1f s: %s", info["wall_time_s"], json.dumps({k: v for k, v in metrics.items() if k != "checks"}))
-    except KeyboardInterrupt:
-        info.update(status="interrupted", wall_time_s=round(time.perf_counter() - start, 3))
-        log.warning("interrupted")
+    except KeyboardInterrupt as exc:
+        signal_name = exc.name if isinstance(exc, Interrupted) else "SIGINT"
+        info.update(status="interrupted", signal=signal_name, wall_time_s=round(time.perf_counter() - start, 3))
+        with deferred():
+            log.warning("interrupted by %s%s", signal_name, f": {exc}" if str(exc) else "")
         raise
     except BaseException as exc:
         info.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-        log.error("failed:\n%s", traceback.format_exc())
+        with deferred():
+            log.error("failed:\n%s", traceback.format_exc())
         raise
     finally:
-        atomic_write_json(run.info, info)
-        run.close_logger()
+        with deferred():  # a second Ctrl-C must not leave run.json saying "running"
+            atomic_write_json(run.info, info)
+            run.close_logger()
     return run
 
 

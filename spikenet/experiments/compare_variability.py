@@ -24,7 +24,7 @@ from ..catalog import Card
 from ..errors import CardError
 from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
-from ..sweep import Point, run_points
+from ..sweep import Point, check_points, run_points
 
 METRICS = (*(f"{m}_loss" for m in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware")),
            "in_place_advantage")
@@ -39,6 +39,9 @@ def check(card: Card) -> None:
     if isinstance(card.sections.get("device", IdealDeviceParams()), IdealDeviceParams):
         raise CardError(f"{card.path}: experiment.device: name the device card whose variability is swept "
                         "(not 'ideal')")
+    first, second_stage = _points(card, Path("runs"))
+    check_points(first, smoke=card.smoke, workers=card["protocol"].workers)
+    check_points(second_stage, smoke=card.smoke, workers=card["protocol"].workers, runner_checks=False)
 
 
 def device_changes(parameter: str, level: float) -> dict[str, float]:

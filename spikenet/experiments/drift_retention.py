@@ -23,7 +23,7 @@ from ..catalog import Card
 from ..errors import CardError
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
-from ..sweep import Point, run_points
+from ..sweep import Point, check_points, run_points
 
 METRICS = ("accuracy_after_training", "loss_uncompensated", "loss_compensated")
 """``accuracy_after_training``: test accuracy of the trained run itself (evaluated at once);
@@ -38,6 +38,9 @@ def check(card: Card) -> None:
     if getattr(device, "drift_nu", 0.0) <= 0:
         raise CardError(f"{card.path}: experiment.device = {card['experiment'].device!r} does not drift "
                         "(drift_nu = 0): name a device card with drift, e.g. pcm_2pcm")
+    trained, evaluations = _points(card, Path("runs"))
+    check_points([trained], smoke=card.smoke)
+    check_points(evaluations, smoke=card.smoke, workers=card["protocol"].workers, runner_checks=False)
 
 
 def _sizes(card: Card) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from brian2 import second
 
+from .. import faults
 from .. import figures as fig
 from ..catalog import Card, load_card
 from ..errors import CardError
@@ -35,6 +36,7 @@ METRICS = (
 USES_DEVICE = False
 """The devices are named in ``protocol.hardware_devices`` (several per run), not ``experiment.device``."""
 RESUMABLE = True
+NEEDS = ("mnist", "torch")
 
 
 def _torch():
@@ -49,6 +51,21 @@ def _torch():
 def check(card: Card) -> None:
     """Fail before the run starts if a device card in ``hardware_devices`` does not exist or is broken."""
     _device_cards(card)
+
+
+def check_checkpoint(card: Card, arrays, meta) -> None:
+    """Read a checkpoint as a resume would (before the resumed run writes anything)."""
+    torch = _torch()
+    from ..baseline import models, training
+    from ..errors import RunDirError
+
+    model = models.build_model(card["network"], torch.Generator().manual_seed(card["experiment"].seed))
+    try:
+        training.state_from_arrays(model, training.make_optimizer(model, card["protocol"]), arrays, meta)
+    except (RuntimeError, ValueError, KeyError) as exc:  # load_state_dict's missing / unexpected / mis-sized keys
+        raise RunDirError(f"{arrays.where}: the checkpoint does not fit this card's model "
+                          f"({str(exc).splitlines()[0]}); start a new run") from None
+    meta["history"]
 
 
 def _device_cards(card: Card) -> dict[str, Any]:
@@ -108,6 +125,7 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     bar = tqdm(total=proto.epochs * proto.n_train, initial=len(history) * proto.n_train, unit="img",
                disable=not progress, desc="train", dynamic_ncols=True)
     for epoch in range(len(history), proto.epochs):
+        faults.moment("epoch")
         start = time.perf_counter()
         stats = training.train_epoch(model, optimizer, x_train, y_train, batch_size=proto.batch_size,
                                      seed=training.epoch_seed(seed, epoch), weight_noise=proto.train_weight_noise,
@@ -160,6 +178,7 @@ def _evaluate_on_devices(run: RunDir, model, devices: dict[str, Any], x_test, y_
     jobs = [(name, s) for name, p in devices.items()
             for s in range(1 if isinstance(p, IdealDeviceParams) else proto.device_samples)]
     for name, sample in tqdm(jobs, desc="devices", disable=not progress, dynamic_ncols=True):
+        faults.moment("evaluate")
         generator = torch.Generator(device=where).manual_seed(sample_seed(seed, name, sample))
         programmed_model, programmed = analog.program_model(
             model, devices[name], generator, tolerance=proto.program_tolerance,

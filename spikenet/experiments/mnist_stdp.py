@@ -27,7 +27,8 @@ from ..learning import assign_labels, classify, evaluate
 from ..networks import (NetworkState, build_network, device_on_simulated_clock, drift_reference, initial_state,
                         input_rates, receptive_fields)
 from ..errors import CardError, RunDirError
-from ..runs import RunDir, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
+from .. import faults
+from ..runs import RunDir, atomic_save_npz, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
 
 METRICS = (
     "test_accuracy",
@@ -49,6 +50,7 @@ METRICS = (
 USES_DEVICE = True
 RESUMABLE = True
 """Writes a checkpoint after every run of the network; ``spikenet run --resume RUN_DIR`` continues."""
+NEEDS = ("mnist",)
 
 PHASES = ("train", "assign", "test")
 TRAINED = "trained_"
@@ -163,8 +165,7 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
                 log.info("starting from the trained network in %s, programmed onto the devices", proto.weights_from)
     else:
         arrays, meta = checkpoint
-        state = NetworkState.from_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state_")})
-        prog.restore(arrays, meta)
+        state = _restore(card, arrays, meta, prog)
         log.info("resumed from checkpoint %d: phase %s, image %d", meta["number"], meta["phase"], meta["position"])
 
     total = sum(len(data[p][0]) for p in PHASES)
@@ -182,6 +183,7 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
             log.info("engine %s ready in %.1f s", proto.engine, compile_seconds)
         while prog.phase < len(PHASES):
             phase = PHASES[prog.phase]
+            faults.moment(f"phase_{phase}")
             images, labels = data[phase]
             t0 = time.perf_counter()
             fresh = _fresh(net)
@@ -213,6 +215,21 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
         if engine is not None:
             engine.close()
     return _finish(card, run, prog, state, data)
+
+
+def _restore(card, arrays, meta, prog: _Progress) -> NetworkState:
+    """The network state and the progress a checkpoint holds (a missing key: RunDirError)."""
+    state = _prefixed(arrays, "state_")
+    for key in ("theta", "intensity", "repeats", "syn_w"):
+        if key not in state:
+            arrays[f"state_{key}"]  # CheckpointData: raises RunDirError naming the file and key
+    prog.restore(arrays, meta)
+    return NetworkState.from_arrays(state)
+
+
+def check_checkpoint(card, arrays, meta) -> None:
+    """Read a checkpoint as a resume would (before the resumed run writes anything)."""
+    _restore(card, arrays, meta, _Progress(card))
 
 
 def _trained(card) -> tuple[NetworkState | None, tuple[float, int] | None]:
@@ -321,8 +338,8 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     predictions = classify(prog.responses["test"], assignments)
     result = evaluate(test_labels, predictions)
     fields = receptive_fields(state, net.n_exc)
-    np.savez_compressed(run.path / "final_state.npz", receptive_fields=fields, theta=state.theta,
-                        assignments=assignments)
+    atomic_save_npz(run.path / "final_state.npz", receptive_fields=fields, theta=state.theta,
+                    assignments=assignments)
     run.figures.mkdir(exist_ok=True)
     write_csv(run.figures / "training_accuracy.csv", prog.log)
     flat = fields.reshape(net.n_exc, -1)
@@ -335,7 +352,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     write_csv(run.figures / "confusion.csv", fig.confusion_columns(result["confusion_matrix"]))
     write_csv(run.figures / "test_accuracy_blocks.csv", _blocks(predictions, test_labels))
     if prog.snapshots:
-        np.savez_compressed(run.figures / "receptive_fields_history.npz", snapshots=np.stack(prog.snapshots))
+        atomic_save_npz(run.figures / "receptive_fields_history.npz", snapshots=np.stack(prog.snapshots))
 
     test = prog.counters["test"]
     train = prog.counters["train"]

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, choice, integer, number, numbers, quantities, quantity, text, texts
+from ..schema import (CheckFailed, check_steps, choice, integer, number, numbers, quantities, quantity, text, texts,
+                      time_step)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,7 +34,7 @@ class LIFFICurveProtocol:
     i_max: Quantity = quantity("nA", "largest input current")
     n_currents: int = integer("number of currents, evenly spaced from i_min to i_max", ge=2, le=100_000)
     duration: Quantity = quantity("ms", "simulated time per current", gt=0)
-    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    dt: Quantity = time_step(le=1)
     min_intervals: int = integer(
         "currents whose exact rate gives fewer inter-spike intervals than this in `duration` "
         "are left out of max_rel_error",
@@ -46,6 +47,7 @@ class LIFFICurveProtocol:
             raise CheckFailed("i_max", "must be above i_min", related=("i_min",))
         if self.duration < 10 * self.dt:
             raise CheckFailed("duration", "must be at least 10 time steps (dt)", related=("dt",))
+        check_steps(self, "duration")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +67,7 @@ class StdpWindowProtocol:
     n_pairings: int = integer("pairings per timing difference", ge=1, le=10_000)
     pairing_rate: Quantity = quantity("Hz", "repetition rate of the pairings", gt=0, le=100)
     w_init: float = number("initial weight (in the rule's units)")
-    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    dt: Quantity = time_step(le=1)
 
     def check(self) -> None:
         if 1 / self.pairing_rate <= max(-self.delta_min, self.delta_max):
@@ -87,8 +89,7 @@ class TripletFrequencyProtocol:
     frequencies: tuple = quantities("Hz", "pairing frequencies", gt=0, le=1000)
     delta: Quantity = quantity("ms", "|t_post - t_pre| of each pair", gt=0, le=100)
     n_pairings: int = integer("pairs per condition", ge=1, le=10_000)
-    dt: Quantity = quantity("ms", "integration time step; delta and every period must be multiples of it",
-                            gt=0, le=10)
+    dt: Quantity = time_step("integration time step; delta and every period must be multiples of it", le=10)
     data_plus: tuple = numbers("published relative weight change for +delta pairings, one per frequency")
     data_plus_sem: tuple = numbers("its standard error", ge=0)
     data_minus: tuple = numbers("published relative weight change for -delta pairings, one per frequency")
@@ -115,13 +116,14 @@ class SongBimodalProtocol:
     n_inputs: int = integer("number of Poisson inputs", ge=1, le=1_000_000)
     input_rate: Quantity = quantity("Hz", "rate of each input", gt=0, le=1000)
     duration: Quantity = quantity("s", "simulated time", gt=0)
-    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    dt: Quantity = time_step(le=1)
     record_every: Quantity = quantity("s", "interval between weight snapshots", gt=0)
     near_bound: float = number("a weight counts as near a bound within this fraction of w_max", gt=0, lt=0.5,
                                default=0.1)
     rate_window: Quantity = quantity("s", "the output rate is measured over this last part of the run", gt=0)
 
     def check(self) -> None:
+        check_steps(self, "duration")
         if self.rate_window > self.duration:
             raise CheckFailed("rate_window", "must not exceed duration", related=("duration",))
         if self.record_every > self.duration:
@@ -144,10 +146,11 @@ class HebbOjaProtocol:
     other_variance: float = number("variance along every other direction", gt=0)
     duration: Quantity = quantity("s", "simulated time", gt=0)
     sample_every: Quantity = quantity("ms", "how long each input sample is held", gt=0)
-    dt: Quantity = quantity("ms", "integration time step", gt=0, le=10)
+    dt: Quantity = time_step(le=10)
     w_init_scale: float = number("initial weights are uniform in [0, w_init_scale)", gt=0, default=0.1)
 
     def check(self) -> None:
+        check_steps(self, "duration")
         if self.other_variance >= self.leading_variance:
             raise CheckFailed("leading_variance", "must exceed other_variance, or there is no leading component",
                               related=("other_variance",))

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, choice, flag, integer, number, quantity
+from ..schema import CheckFailed, check_steps, choice, flag, integer, number, quantity, time_step
 
 INHIBITION = ("all_but_self", "none")
 """Which excitatory neurons each inhibitory neuron inhibits."""
@@ -25,6 +25,7 @@ def _check_schedule(params, durations: tuple[str, ...]) -> None:
     """Durations are whole numbers of steps, and a rest of at least one step follows each image
     (the schedule ends a presentation in the step after it)."""
     for key in durations:
+        check_steps(params, key)
         steps = float(getattr(params, key) / params.dt)
         if abs(steps - round(steps)) > 1e-6:
             raise CheckFailed(key, f"must be a whole number of time steps (dt = {params.dt})", related=("dt",))
@@ -49,7 +50,7 @@ class DiehlCookNetworkParams:
     KIND: ClassVar[str] = "diehl_cook"
 
     n_exc: int = integer("excitatory neurons (as many inhibitory ones)", ge=1, le=100_000)
-    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    dt: Quantity = time_step(le=1)
     t_present: Quantity = quantity("ms", "how long an image is shown", gt=0)
     t_rest: Quantity = quantity("ms", "silence after each image, for the variables to decay", ge=0)
     rate_per_pixel: Quantity = quantity("Hz", "input rate per unit of pixel value (0-255) at intensity 1", gt=0)
@@ -101,7 +102,7 @@ class QuerliozNetworkParams:
     KIND: ClassVar[str] = "querlioz"
 
     n_exc: int = integer("output neurons", ge=1, le=100_000)
-    dt: Quantity = quantity("ms", "integration time step", gt=0, le=1)
+    dt: Quantity = time_step(le=1)
     t_present: Quantity = quantity("ms", "how long an image is shown", gt=0)
     t_rest: Quantity = quantity("ms", "silence after each image (at least one step)", ge=0)
     rate_max: Quantity = quantity("Hz", "input rate of a white pixel (value 1)", gt=0)
