@@ -178,6 +178,9 @@ class RunDir:
 
     path: Path
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))  # a str is accepted too
+
     @property
     def card(self) -> Path:
         return self.path / "card.toml"

@@ -158,6 +158,7 @@ def test_runtime_engine_resumes_bit_identical_at_many_moments(stdp_reference, wo
     else:
         assert spikenet("run", "--resume", folder, "--no-progress", cwd=workdir).returncode == 0
     assert_same_run(stdp_reference, folder)
+    assert len(json.loads((folder / "run.json").read_text())["resumed"]) >= 2  # at least two interruptions
 
 
 COMPILED = [*STDP, "--set", "protocol.engine=compiled"]

@@ -4,6 +4,7 @@ runtime, checkpoints and resume."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,12 +102,42 @@ def test_compiled_engine_runs_a_device_card(tmp_path):
     build = builder(sec, rows=2, device=device)
     with CompiledEngine(build, state, tmp_path / "build") as engine:
         after, shown = engine.run(images, state, plastic=True, seed=3)
+        _a_run_counts_only_when_the_program_reports_all_of_it(engine, images, state)
     assert set(after.synapses) == set(state.synapses)
     assert np.all((after.synapses["w"] >= 0) & (after.synapses["w"] <= 1))
     assert after.synapses["pulses_ltp"].sum() + after.synapses["pulses_ltd"].sum() > 0  # normalisation, STDP
     np.testing.assert_array_equal(after.synapses["stuck"], state.synapses["stuck"])
     runtime, _ = RuntimeEngine(build).run(images, state, plastic=True, seed=3)
     assert set(runtime.synapses) == set(after.synapses)
+
+
+def _a_run_counts_only_when_the_program_reports_all_of_it(engine, images, state):
+    """The compiled program stops early, without an error, when it gets SIGINT (Brian2's handler in
+    main.cpp), and reports what it simulated in results/last_run_info.txt: half of it is an
+    interruption, no report at all an incomplete simulation; neither is taken as a finished run."""
+    from spikenet.engine import IncompleteSimulation, Interrupted
+
+    device, real_run = engine._device, engine._device.run
+    info = Path(engine._device.results_dir)
+    info = (info if info.is_absolute() else engine.directory / info) / "last_run_info.txt"
+
+    def stopped_half_way(**kwargs):
+        real_run(**kwargs)
+        device._last_run_completed_fraction = 0.5
+
+    def no_report(**kwargs):
+        real_run(**kwargs)
+        info.unlink()
+
+    try:
+        device.run = stopped_half_way
+        with pytest.raises(Interrupted, match="simulated .* of the .* asked for"):
+            engine.run(images, state, plastic=True, seed=3)
+        device.run = no_report
+        with pytest.raises(IncompleteSimulation, match="wrote no report"):
+            engine.run(images, state, plastic=True, seed=3)
+    finally:
+        device.run = real_run
 
 
 def test_interrupted_run_resumes_to_the_same_result(cli, tmp_path, mnist_dir, monkeypatch):

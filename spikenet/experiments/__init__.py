@@ -180,7 +180,11 @@ def resume_experiment(run_dir: str | Path, *, progress: bool = True) -> RunDir:
                               "start a new run")
         saved = load_checkpoint(run)  # verified now, before anything is written
         if saved is not None and hasattr(runner, "check_checkpoint"):
-            runner.check_checkpoint(card, *saved)
+            try:
+                runner.check_checkpoint(card, *saved)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:  # a hand-edited checkpoint.json
+                raise RunDirError(f"{run.path / 'checkpoint.json'}: corrupt checkpoint ({type(exc).__name__}: {exc}); "
+                                  "start a new run") from None
         return _run(card, runner, run, progress=progress, resumed=True, previous=info)
 
 
