@@ -19,6 +19,7 @@ offending key came from (or ``--set``), the key, and what is allowed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import site
 import sysconfig
@@ -45,6 +46,8 @@ __all__ = [
     "section_params",
     "parse_override",
     "card_to_toml",
+    "card_from_mapping",
+    "derive",
 ]
 
 KINDS = ("models", "devices", "experiments")
@@ -79,6 +82,9 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
 }
 _META_KEYS = ("name", "description", "source", "notes")
 _TOP_LEVEL_KEYS = ("meta", "extends")
+_RESOLVED_MARKS = ("resolved", "smoke", "uses")
+"""Top-level keys of a resolved experiment card (:func:`card_to_toml`): ``resolved = true``,
+``smoke = true`` for a smoke card, and ``[uses.<kind>.<name>]``, the cards it names."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,9 @@ class Card:
     path: Path | None = None
     expected: dict[str, Expectation] = field(default_factory=dict)
     smoke: bool = False
+    uses: dict[str, dict[str, Card]] = field(default_factory=dict)
+    """The cards this card's keys name (``refers_to`` in :mod:`spikenet.schema`), by kind and name,
+    resolved when it was loaded (an experiment's sub-cards with its smoke setting)."""
 
     def __getitem__(self, section: str) -> Any:
         try:
@@ -122,8 +131,18 @@ class Card:
     def __contains__(self, section: str) -> bool:
         return section in self.sections
 
+    def used(self, kind: str, name: str) -> Card:
+        """The resolved card ``name`` of ``kind`` that one of this card's keys names (a sweep's
+        ``stdp_card``, a device of ``hardware_devices``), as it was embedded when this card was loaded."""
+        try:
+            return self.uses[kind][name]
+        except KeyError:
+            raise KeyError(f"card {self.meta.name!r} embeds no {kind[:-1]} card {name!r}; it embeds "
+                           f"{', '.join(f'{k}/{n}' for k, cards in self.uses.items() for n in cards) or 'none'}") from None
+
     def to_mapping(self) -> dict[str, Any]:
-        """The fully resolved card as a TOML-ready mapping (every default written out)."""
+        """The fully resolved card as a TOML-ready mapping (every default written out, every card
+        it names embedded under ``uses``)."""
         out: dict[str, Any] = {"meta": {k: v for k, v in vars(self.meta).items() if v != "" or k != "notes"}}
         for name, params in self.sections.items():
             selector = _selector_for(self.kind, name, self.sections)
@@ -136,7 +155,19 @@ class Card:
                 metric: {k: v for k, v in schema.to_mapping(exp).items() if v == v and v != ""}
                 for metric, exp in self.expected.items()
             }
+        if self.uses:
+            out["uses"] = {kind: {name: _resolved_mapping(sub) for name, sub in cards.items()}
+                           for kind, cards in self.uses.items()}
         return out
+
+
+def _resolved_mapping(card: Card) -> dict[str, Any]:
+    """``card.to_mapping()`` with the marks of a resolved card: ``resolved = true`` (no catalog card
+    is laid under it when it is loaded again) and, for a smoke card, ``smoke = true``."""
+    marks: dict[str, Any] = {"resolved": True}
+    if card.smoke:
+        marks["smoke"] = True
+    return {**marks, **card.to_mapping()}
 
 
 def _selector_for(kind: str, section: str, sections: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -288,7 +319,16 @@ def _layer(data: dict[str, Any], source: str) -> dict[str, str]:
 def _merge_into(base: _Raw, data: Mapping[str, Any], origins: Mapping[str, str]) -> None:
     """Lay ``data`` over ``base`` one key deep: a child's key replaces the parent's key."""
     for section, body in data.items():
-        if isinstance(body, dict) and isinstance(base.data.get(section), dict):
+        if section == "smoke" and isinstance(body, dict) and isinstance(base.data.get(section), dict):
+            # [smoke.<section>] tables are merged key by key too: a child that changes one smoke
+            # value keeps its parent's other smoke values (compare_c2c's levels, and the sizes of
+            # compare_variability).
+            for sub, values in body.items():
+                if isinstance(values, dict) and isinstance(base.data[section].get(sub), dict):
+                    base.data[section][sub].update(copy.deepcopy(values))
+                else:
+                    base.data[section][sub] = copy.deepcopy(values)
+        elif isinstance(body, dict) and isinstance(base.data.get(section), dict):
             base.data[section].update(copy.deepcopy(body))
         else:
             base.data[section] = copy.deepcopy(body)
@@ -301,15 +341,7 @@ def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] 
         cycle = " -> ".join(p.stem for p in chain + (path,))
         raise CardError(f"{path}: extends: cycle {cycle}")
     data = _read_toml(path)
-    for key, value in data.items():
-        if key not in _TOP_LEVEL_KEYS + _SECTIONS[kind]:
-            allowed = ", ".join(f"[{s}]" for s in ("meta",) + _SECTIONS[kind])
-            raise CardError(f"{path}: unknown section or key '{key}'; a {kind[:-1]} card has {allowed} and extends")
-        if key != "extends" and not isinstance(value, dict):
-            raise CardError(f"{path}: '{key}' must be a [section], not a value")
-    meta = data.get("meta")
-    if not isinstance(meta, dict) or "name" not in meta:
-        raise CardError(f"{path}: missing key 'meta.name'; every card starts with [meta] name = \"...\"")
+    _check_top_level(data, str(path), kind)
 
     parent_name = data.pop("extends", None)
     if parent_name is None:
@@ -326,6 +358,36 @@ def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] 
         raw.data.get("meta", {}).pop("notes", None)  # notes describe the parent's values
     _merge_into(raw, data, _layer(data, str(path)))
     return raw
+
+
+def _check_top_level(data: Mapping[str, Any], where: str, kind: str) -> None:
+    """Refuse unknown top-level keys and values where sections belong; require ``meta.name``."""
+    resolved = data.get("resolved") is True
+    for key, value in data.items():
+        marks = _RESOLVED_MARKS if kind == "experiments" else ("resolved",)
+        if key not in _TOP_LEVEL_KEYS + _SECTIONS[kind] + marks:
+            allowed = ", ".join(f"[{s}]" for s in ("meta",) + _SECTIONS[kind])
+            raise CardError(f"{where}: unknown section or key '{key}'; a {kind[:-1]} card has {allowed} and extends")
+        if key in ("resolved", "smoke") and isinstance(value, bool):
+            if key == "resolved" and not value:
+                raise CardError(f"{where}: resolved = false: leave the key out (only a card written by spikenet "
+                                "says resolved = true)")
+            if key == "smoke" and not resolved:
+                raise CardError(f"{where}: smoke = {str(value).lower()}: only a resolved card (resolved = true) "
+                                "marks itself as a smoke card; a catalog card gives [smoke.<section>] values")
+            continue
+        if key == "resolved":
+            raise CardError(f"{where}: resolved = {value!r}: expected true (a card written by spikenet)")
+        if key == "uses" and not resolved:
+            raise CardError(f"{where}: [uses] is written by spikenet into a resolved card (resolved = true); "
+                            "name the cards with the protocol's keys instead")
+        if key == "extends" and resolved:
+            raise CardError(f"{where}: a resolved card (resolved = true) extends nothing")
+        if key != "extends" and not isinstance(value, dict):
+            raise CardError(f"{where}: '{key}' must be a [section], not a value")
+    meta = data.get("meta")
+    if not isinstance(meta, dict) or "name" not in meta:
+        raise CardError(f"{where}: missing key 'meta.name'; every card starts with [meta] name = \"...\"")
 
 
 def parse_override(text: str) -> tuple[str, str, Any]:
@@ -503,6 +565,13 @@ def load_card(
     """
     _check_kind(kind)
     roots = catalog_roots(catalog)
+    overrides = list(overrides)
+    if seed is not None:
+        overrides.append(f"experiment.seed={int(seed)}")
+    return _load(name_or_path, kind, roots, overrides, smoke)
+
+
+def _load(name_or_path: str | os.PathLike, kind: str, roots: list[Path], overrides: list[str], smoke: bool) -> Card:
     if _is_path(name_or_path):
         path = Path(name_or_path)
         if not path.is_file():
@@ -511,11 +580,22 @@ def load_card(
     else:
         path = find_card(str(name_or_path), kind, roots)
         expect_name = str(name_or_path)
-    raw = _load_raw(path, kind, roots)
-    overrides = list(overrides)
-    if seed is not None:
-        overrides.append(f"experiment.seed={int(seed)}")
-    if kind == "experiments":
+    return _resolve(_load_raw(path, kind, roots), kind, roots, overrides, smoke, expect_name)
+
+
+def _resolve(raw: _Raw, kind: str, roots: list[Path], overrides: list[str], smoke: bool,
+             expect_name: str | None) -> Card:
+    """Steps 3 and 4 of the module's docstring for merged raw data, and the cards it names."""
+    resolved = raw.data.pop("resolved", False) is True
+    embedded = raw.data.pop("uses", {}) if kind == "experiments" else {}
+    if resolved and kind == "experiments":
+        was_smoke = raw.data.pop("smoke", False) is True
+        if smoke and not was_smoke:
+            raise CardError(f"{raw.path}: a resolved card holds no [smoke] values; run the catalog card "
+                            f"{raw.data.get('meta', {}).get('name', '')!r} with --smoke instead")
+        smoke = was_smoke
+        raw = _override_resolved(raw, roots, overrides)
+    elif kind == "experiments":
         if smoke:
             _apply_smoke(raw)
         else:
@@ -526,7 +606,109 @@ def load_card(
         _apply_overrides(raw, kind, overrides)
     meta = _build_meta(raw, kind, expect_name)
     sections, expected = _build_sections(raw, kind)
-    return Card(kind, meta, sections, path, expected, smoke)
+    sections, uses = _resolve_uses(raw, sections, embedded, roots, smoke)
+    return Card(kind, meta, sections, raw.path, expected, smoke, uses)
+
+
+def _override_resolved(raw: _Raw, roots: list[Path], overrides: list[str]) -> _Raw:
+    """``--set`` on a resolved card. Its sections came from its model and device cards already, so
+    none is laid under it again (nothing is looked up in the catalog), except the device card that
+    an ``experiment.device`` override names, whose [device] section replaces the card's."""
+    device_before = raw.data.get("experiment", {}).get("device")
+    model_before = raw.data.get("experiment", {}).get("model")
+    _apply_overrides(raw, "experiments", overrides)
+    exp = raw.data.get("experiment", {})
+    if exp.get("model") != model_before:
+        raise CardError(f"--set experiment.model: {raw.path} is a resolved card whose model sections are written "
+                        "out; run the catalog card with --set experiment.model instead")
+    if exp.get("device") == device_before:
+        return raw
+    device_keys = {k: v for k, v in raw.data.pop("device", {}).items()
+                   if raw.origins.get(f"device.{k}", "").startswith("--set")}
+    base = _lay_over_references(_Raw({"experiment": {"device": exp.get("device")}},
+                                     {"experiment.device": raw.origin("experiment", "device")}, raw.path), roots)
+    raw.data["device"] = {**base.data.get("device", {}), **device_keys}
+    raw.origins.update({k: v for k, v in base.origins.items() if k.startswith("device")})
+    return raw
+
+
+def _resolve_uses(raw: _Raw, sections: dict[str, Any], embedded: Mapping[str, Any], roots: list[Path],
+                  smoke: bool) -> tuple[dict[str, Any], dict[str, dict[str, Card]]]:
+    """Resolve the cards that the sections' ``refers_to`` keys name: from the card's own ``[uses]``
+    when it embeds them (a resolved card), else from the catalog (experiment cards with ``smoke``).
+    ``"all"`` in a list becomes every card of that kind. Returns the sections (with such lists
+    written out) and the cards by kind and name."""
+    uses: dict[str, dict[str, Card]] = {}
+    if not isinstance(embedded, dict):
+        raise CardError(f"{raw.path}: uses must be a table of [uses.<kind>.<name>] cards")
+    for section, params in list(sections.items()):
+        if not dataclasses.is_dataclass(params):
+            continue
+        for f in dataclasses.fields(params):
+            spec = f.metadata.get("spec")
+            if spec is None or spec.refers_to is None:
+                continue
+            kind, value = spec.refers_to, getattr(params, f.name)
+            names = (value,) if isinstance(value, str) else tuple(value)
+            if "all" in names:
+                names = tuple(dict.fromkeys(n for v in names for n in (_names(kind, roots) if v == "all" else (v,))))
+                params = dataclasses.replace(params, **{f.name: names})
+                sections[section] = params
+            where = raw.origin(section, f.name)
+            for name in names:
+                if name in uses.get(kind, {}):
+                    continue
+                body = embedded.get(kind, {}).get(name) if isinstance(embedded.get(kind), dict) else None
+                try:
+                    if body is not None:
+                        sub = card_from_mapping(body, kind, origin=f"{raw.path}: uses.{kind}.{name}", roots=roots)
+                    else:
+                        sub = _load(name, kind, roots, [], smoke and kind == "experiments")
+                except CardError as exc:
+                    raise CardError(f"{where}: {section}.{f.name} = {name!r}: {exc}") from None
+                uses.setdefault(kind, {})[name] = sub
+    return sections, uses
+
+
+def card_from_mapping(mapping: Mapping[str, Any], kind: str = "experiments", *, origin: str,
+                      path: Path | None = None, roots: list[Path] | None = None) -> Card:
+    """A card from a resolved mapping (``_resolved_mapping``: a sweep point, an embedded card).
+
+    ``origin`` names where the mapping came from in messages. Nothing is looked up in the catalog
+    unless the mapping lacks the ``resolved`` mark.
+    """
+    data = copy.deepcopy(dict(mapping))
+    _check_top_level(data, origin, kind)
+    raw = _Raw(data, _layer(data, origin), path)
+    return _resolve(raw, kind, catalog_roots() if roots is None else roots, [], False, None)
+
+
+def derive(card: Card, changes: Mapping[str, Any], *, origin: str) -> Card:
+    """``card`` with ``changes`` applied, validated like a card's own values: a sweep's point.
+
+    Parameters
+    ----------
+    card
+        A resolved experiment card (a sub-card a sweep embeds).
+    changes
+        ``"section.key"`` to a value in Python (``3``, ``0.05``, ``3600 * second``, a tuple), in
+        order; a bare ``"section"`` replaces the whole section with a parameter object (the device
+        of another card, ``IdealDeviceParams()``) or a mapping.
+    origin
+        Names the point in messages (``"sweep point stdp_in_place_0"``).
+    """
+    mapping = _resolved_mapping(card)
+    for dotted, value in changes.items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            if dataclasses.is_dataclass(value):
+                probe = {section: value}
+                selector = _selector_for(card.kind, section, probe)
+                value = {**({selector[0]: selector[1]} if selector else {}), **schema.to_mapping(value)}
+            mapping[section] = dict(value)
+        else:
+            mapping.setdefault(section, {})[key] = list(value) if isinstance(value, tuple) else value
+    return card_from_mapping(mapping, card.kind, origin=origin, path=card.path)
 
 
 def section_params(
@@ -588,10 +770,12 @@ def list_cards(kind: str, catalog: str | os.PathLike | None = None) -> list[Card
 
 
 def card_to_toml(card: Card) -> str:
-    """The resolved card as TOML text, loadable again with :func:`load_card`."""
+    """The resolved card as TOML text, loadable again with :func:`load_card` to repeat its run:
+    every value, the cards it names under ``[uses]``, and ``smoke = true`` for a smoke card (so
+    that the cards it runs in turn, a sweep's points, are smoke runs again)."""
     header = f"# Fully resolved {card.kind[:-1]} card {card.meta.name!r}"
     if card.path is not None:
         header += f", from {card.path}"
     if card.smoke:
         header += " (with its [smoke] values)"
-    return header + "\n" + tomli_w.dumps(card.to_mapping())
+    return header + "\n" + tomli_w.dumps(_resolved_mapping(card))

@@ -185,7 +185,9 @@ class CompiledEngine:
             if not info.is_file():
                 raise IncompleteSimulation(f"the compiled program in {self.directory} wrote no report of its run; "
                                            "that run is discarded")
-            fraction = float(self._device._last_run_completed_fraction)
+            # The program's own report, read from the file rather than from Brian2's device object,
+            # which is shared by every compiled network of the process and may hold another run's value.
+            fraction = float(info.read_text().split()[1])
             duration = float(self.net.duration / second)
             check_simulated(fraction * duration, duration, "the compiled program", signalled=True)
         finally:

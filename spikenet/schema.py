@@ -91,6 +91,10 @@ class Spec:
     upper_inclusive: bool = True
     choices: tuple[str, ...] = ()
     """For ``choice`` fields: the allowed values."""
+    refers_to: str | None = None
+    """For ``text`` / ``texts`` fields that name other cards: their kind (``"devices"``,
+    ``"experiments"``). Loading the card resolves them and embeds them in it
+    (:attr:`spikenet.catalog.Card.uses`), so that its ``card.toml`` holds every value it used."""
 
     def allowed(self) -> str:
         """Describe the allowed values for an error message."""
@@ -193,9 +197,13 @@ def numbers(doc: str, *, ge=None, gt=None, le=None, lt=None) -> Any:
     return _field(Spec("numbers", doc, **_bounds(ge, gt, le, lt)), MISSING)
 
 
-def texts(doc: str, *, default: tuple[str, ...] | Any = MISSING) -> Any:
-    """A non-empty list of strings (card names, for example); a tuple of str."""
-    return _field(Spec("texts", doc), default)
+def texts(doc: str, *, default: tuple[str, ...] | Any = MISSING, refers_to: str | None = None) -> Any:
+    """A non-empty list of strings (card names, for example); a tuple of str.
+
+    ``refers_to``: the kind of card the strings name; ``"all"`` among them stands for every card
+    of that kind in the catalog (the resolved card lists them).
+    """
+    return _field(Spec("texts", doc, refers_to=refers_to), default)
 
 
 def number(doc: str, *, default: Any = MISSING, ge=None, gt=None, le=None, lt=None) -> Any:
@@ -213,9 +221,9 @@ def choice(doc: str, choices: tuple[str, ...] | list[str], *, default: Any = MIS
     return _field(Spec("choice", doc, choices=tuple(choices)), default)
 
 
-def text(doc: str, *, default: Any = MISSING) -> Any:
-    """Free text (a description, a citation, a card name checked elsewhere)."""
-    return _field(Spec("text", doc), default)
+def text(doc: str, *, default: Any = MISSING, refers_to: str | None = None) -> Any:
+    """Free text (a description, a citation), or with ``refers_to`` the name of a card of that kind."""
+    return _field(Spec("text", doc, refers_to=refers_to), default)
 
 
 def flag(doc: str, *, default: Any = MISSING) -> Any:

@@ -1,6 +1,6 @@
 """Many runs of experiment cards (the points of a sweep), on Dask.
 
-Each point is one ordinary run (a card, ``--set`` overrides, its own run folder), so a sweep
+Each point is one ordinary run (a resolved card, its own run folder), so a sweep
 is as reproducible and resumable as its runs: a point whose folder holds a complete run is not
 run again, an interrupted one is resumed from its checkpoint, a missing one is started. A folder
 whose run was made from a different resolved card (other values, another device) is an error,
@@ -16,11 +16,11 @@ Dask.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .catalog import Card, card_to_toml
 from .errors import SpikenetError
 
 __all__ = ["Point", "run_point", "run_points", "check_points", "SCHEDULER_ENV"]
@@ -31,16 +31,25 @@ SCHEDULER_ENV = "SPIKENET_DASK_SCHEDULER"
 
 @dataclass(frozen=True)
 class Point:
-    """One run of a sweep: ``card`` (a name or path) with ``overrides``, in ``root / name``."""
+    """One run of a sweep: the resolved experiment ``card`` it runs, in ``root / name``.
+
+    Build the card with :func:`spikenet.catalog.derive` from a card the sweep's own card embeds,
+    or with :func:`spikenet.catalog.load_card`; it is sent to the worker as its resolved TOML, so
+    a worker needs no catalog.
+    """
 
     name: str
-    card: str
-    overrides: tuple[str, ...] = field(default_factory=tuple)
+    card: Card
 
 
-def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, smoke: bool = False) -> dict[str, Any]:
-    """Run (or resume, or just read) one point; returns its ``metrics.json``. Runs in a Dask worker."""
-    from .catalog import load_card
+def run_point(card_toml: str, folder: str | os.PathLike) -> dict[str, Any]:
+    """Run (or resume, or just read) one point; returns its ``metrics.json``. Runs in a Dask worker.
+
+    ``card_toml`` is the point's resolved card (:func:`spikenet.catalog.card_to_toml`).
+    """
+    import tomllib
+
+    from .catalog import card_from_mapping
     from .experiments import resume_experiment, run_experiment
     from .runs import RunDir
 
@@ -48,7 +57,7 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
 
     faults.moment("sweep_point")
     run = RunDir(Path(folder))
-    loaded = load_card(card, "experiments", overrides=list(overrides), smoke=smoke)
+    loaded = card_from_mapping(tomllib.loads(card_toml), "experiments", origin=f"sweep point {run.path.name}")
     if not run.info.exists():
         return run_experiment(loaded, run.path, progress=False).read_metrics()
     with run.lock():  # held through the resume or the fresh start (the lock is re-entrant)
@@ -67,20 +76,18 @@ def run_point(card: str, overrides: Iterable[str], folder: str | os.PathLike, sm
         return run_experiment(loaded, run.path, progress=False).read_metrics()
 
 
-def check_points(points: list[Point], *, smoke: bool, workers: int = 1, runner_checks: bool = True) -> None:
+def check_points(points: list[Point], *, workers: int = 1, runner_checks: bool = True) -> None:
     """Check every point's card as ``spikenet run`` would, before the sweep writes anything.
 
     ``runner_checks=False`` for points that depend on the runs of earlier points (a
     ``protocol.weights_from`` that does not exist yet): their cards, data and extras are still
     checked. Raises :class:`SpikenetError` naming the point.
     """
-    from .catalog import load_card
     from .experiments import check_card
 
     for p in points:
         try:
-            check_card(load_card(p.card, "experiments", overrides=list(p.overrides), smoke=smoke),
-                       runner_checks=runner_checks)
+            check_card(p.card, runner_checks=runner_checks)
         except SpikenetError as exc:
             raise type(exc)(f"sweep point {p.name}: {exc}") from None
     if (os.environ.get(SCHEDULER_ENV) or _local_workers(workers, len(points)) > 1) and points:
@@ -115,7 +122,7 @@ def _local_workers(workers: int, points: int) -> int:
     return max(1, min(points, workers or os.cpu_count() or 1))
 
 
-def run_points(points: list[Point], root: str | os.PathLike, *, smoke: bool = False, scheduler: str | None = None,
+def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str | None = None,
                workers: int = 0, progress: bool = True, log=None) -> dict[str, dict[str, Any]]:
     """Run every point (in parallel where there are workers); returns each point's metrics by name.
 
@@ -123,8 +130,6 @@ def run_points(points: list[Point], root: str | os.PathLike, *, smoke: bool = Fa
     ----------
     points
         The runs; their names are their folders under ``root`` and must be unique.
-    smoke
-        Run each card's smoke version.
     scheduler
         A Dask scheduler's address; ``None``: ``$SPIKENET_DASK_SCHEDULER`` or else a local cluster.
     workers
@@ -143,7 +148,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, smoke: bool = Fa
     bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
     if scheduler is None and n_local == 1:
         for p in points:
-            results[p.name] = run_point(p.card, p.overrides, root / p.name, smoke)
+            results[p.name] = run_point(card_to_toml(p.card), root / p.name)
             bar.update(1)
         bar.close()
         return results
@@ -161,7 +166,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, smoke: bool = Fa
     if log is not None:
         log.info("sweep of %d runs on %s", len(points), scheduler or f"a local cluster of {n_local} workers")
     try:
-        futures = {client.submit(run_point, p.card, p.overrides, str(root / p.name), smoke, key=f"spikenet-{root.name}-{p.name}",
+        futures = {client.submit(run_point, card_to_toml(p.card), str(root / p.name), key=f"spikenet-{root.name}-{p.name}",
                                  pure=False): p.name for p in points}
         for future in as_completed(futures):
             results[futures[future]] = future.result()

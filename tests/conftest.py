@@ -95,3 +95,15 @@ def pytest_configure(config):
     from brian2 import prefs
 
     prefs.codegen.target = os.environ.get("SPIKENET_TEST_TARGET", "numpy")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A spikenet ``Interrupted`` (a KeyboardInterrupt) escaping a test fails that test with its
+    message, instead of stopping the whole session (under xdist: "node down: keyboard-interrupt")."""
+    from spikenet.errors import Interrupted
+
+    try:
+        return (yield)
+    except Interrupted as exc:
+        raise AssertionError(f"{type(exc).__name__} escaped the test: {exc}") from exc

@@ -1,5 +1,6 @@
 """The command line: exit codes, one-line errors, and every experiment card in smoke size."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -7,7 +8,9 @@ import tomllib
 
 import pytest
 from conftest import REPO
+from run_results import without_timings
 
+import spikenet as sn
 from spikenet.catalog import list_cards
 from spikenet.experiments import RUNNERS
 from spikenet.params import PROTOCOLS
@@ -46,14 +49,7 @@ def test_every_runner_has_a_protocol():
     assert set(RUNNERS) == set(PROTOCOLS)
 
 
-# Cards whose smoke run through the CLI is a test of its own (with the checks below and more),
-# so that the suite does not pay for the same minute-long smoke run twice.
-SMOKE_TESTED_ELSEWHERE = {name: "tests/test_sweep.py" for name in ("compare_variability", "compare_stuck", "compare_c2c")}
-SMOKE_TESTED_ELSEWHERE["mnist_querlioz_pcm_2pcm_retention"] = "tests/test_drift_retention.py"  # 20 min in this loop (not yet traced), 10 s there
-
-
-@pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")
-                                  if info.name not in SMOKE_TESTED_ELSEWHERE])
+@pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")])
 def test_every_experiment_runs_in_smoke_size(cli, tmp_path, name):
     out = tmp_path / name
     code, stdout, err = cli("run", name, "--smoke", "--out", out, "--no-progress", "--seed", "3")
@@ -66,9 +62,47 @@ def test_every_experiment_runs_in_smoke_size(cli, tmp_path, name):
     assert pngs and all(list(png.parent.glob(f"{png.stem}*.csv")) for png in pngs)
     card = tomllib.loads((out / "card.toml").read_text())
     assert card["experiment"]["seed"] == 3
-    # The resolved card runs again as it is.
-    code, _, err = cli("run", out / "card.toml", "--out", tmp_path / "again", "--no-progress")
+    # The resolved card repeats the run: a sweep's points in smoke size again, the same numbers.
+    again = tmp_path / "again"
+    code, _, err = cli("run", out / "card.toml", "--out", again, "--no-progress")
     assert code == 0, err
+    assert (again / "card.toml").read_text().split("\n", 1)[1] == (out / "card.toml").read_text().split("\n", 1)[1]
+    assert without_timings(json.loads((again / "metrics.json").read_text())) == \
+        without_timings(json.loads((out / "metrics.json").read_text()))
+    # It holds every card it used: the ones its keys name are embedded, nothing is looked up again.
+    loaded = sn.load_card(out / "card.toml")
+    for section in loaded.sections.values():
+        for field in dataclasses.fields(section):
+            kind = field.metadata.get("spec") and field.metadata["spec"].refers_to
+            if kind:
+                value = getattr(section, field.name)
+                for used in (value,) if isinstance(value, str) else value:
+                    assert used in card["uses"][kind], f"{field.name} = {used!r} is not embedded"
+    for check in AFTER_SMOKE.get(name, ()):
+        check(out)
+
+
+def a_comparison_collects_every_method_at_every_level(out):
+    """compare_stuck's smoke run: every method at both levels, the points' devices and transfers."""
+    run = sn.runs.open_run_dir(out)
+    table = sn.runs.read_csv(run.figures / "accuracy_vs_variability.csv")
+    for method in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"):
+        assert sorted(table["level"][table["method"] == method]) == [0.0, 0.4]
+    stuck = sn.load_card(run.path / "runs" / "stdp_in_place_1" / "card.toml")["device"]
+    assert stuck.stuck_low == stuck.stuck_high == 0.2
+    transfer = sn.load_card(run.path / "runs" / "stdp_transfer_1" / "card.toml")["protocol"]
+    assert transfer.epochs == 0 and transfer.weights_from == str(run.path / "runs" / "stdp_ideal")
+    metrics = run.read_metrics()
+    assert metrics["in_place_advantage"] == pytest.approx(metrics["stdp_transfer_loss"] - metrics["stdp_in_place_loss"])
+    assert metrics["costs_per_inference"]["mlp_transfer"]["synaptic_events"] == 784 * 100 + 100 * 10
+    assert sn.load_card(run.card, "experiments")["protocol"].levels == (0.0, 0.4)  # the card runs as written
+    # The points are the embedded cards at the comparison's sizes, in smoke size.
+    point = sn.load_card(run.path / "runs" / "stdp_in_place_0" / "card.toml")
+    assert point.smoke and point["protocol"].n_train == 20 and point["experiment"].seed == 3
+
+
+AFTER_SMOKE = {"compare_stuck": (a_comparison_collects_every_method_at_every_level,)}
+"""Checks of particular cards' smoke runs, made on the run of the test above (not a second run)."""
 
 
 @pytest.mark.parametrize(

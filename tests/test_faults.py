@@ -23,13 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from run_results import without_timings
 
 from spikenet.faults import FAULTS_ENV
 
 pytestmark = pytest.mark.usefixtures("mnist_dir")
-
-TIMING_KEY = re.compile(r"seconds|wall_time|_s$|memory|started|resumed|command|versions")
-"""Keys of metrics.json / run.json that hold clock times, memory use or the command line, not results."""
 
 
 @pytest.fixture
@@ -76,15 +74,6 @@ def chain(first: list[object], folder: Path, faults: list[str], *, cwd: Path) ->
     assert json.loads((folder / "run.json").read_text())["status"] == "complete"
 
 
-def results(value):
-    """``value`` (a metrics or run mapping) without its timings."""
-    if isinstance(value, dict):
-        return {k: results(v) for k, v in value.items() if not TIMING_KEY.search(k)}
-    if isinstance(value, list):
-        return [results(v) for v in value]
-    return value
-
-
 def assert_same_npz(a: Path, b: Path) -> None:
     with np.load(a) as x, np.load(b) as y:
         assert sorted(x.files) == sorted(y.files)
@@ -95,8 +84,8 @@ def assert_same_npz(a: Path, b: Path) -> None:
 def assert_same_run(reference: Path, resumed: Path, arrays: tuple[str, ...] = ("final_state.npz",)) -> None:
     for name in arrays:
         assert_same_npz(reference / name, resumed / name)
-    assert results(json.loads((reference / "metrics.json").read_text())) == \
-        results(json.loads((resumed / "metrics.json").read_text()))
+    assert without_timings(json.loads((reference / "metrics.json").read_text())) == \
+        without_timings(json.loads((resumed / "metrics.json").read_text()))
 
 
 def mid(rng: random.Random, at: str, hit: int, name: str, *, span: tuple[float, float], to: str = "group") -> str:

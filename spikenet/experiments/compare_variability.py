@@ -12,7 +12,6 @@ onto the devices at every level happens here, ``device_samples`` times per level
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import numpy as np
 from brian2 import joule, second
 
 from .. import figures as fig
-from ..catalog import Card
+from ..catalog import Card, derive
 from ..errors import CardError
 from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
@@ -40,8 +39,8 @@ def check(card: Card) -> None:
         raise CardError(f"{card.path}: experiment.device: name the device card whose variability is swept "
                         "(not 'ideal')")
     first, second_stage = _points(card, Path("runs"))
-    check_points(first, smoke=card.smoke, workers=card["protocol"].workers)
-    check_points(second_stage, smoke=card.smoke, workers=card["protocol"].workers, runner_checks=False)
+    check_points(first, workers=card["protocol"].workers)
+    check_points(second_stage, workers=card["protocol"].workers, runner_checks=False)
 
 
 def device_changes(parameter: str, level: float) -> dict[str, float]:
@@ -52,30 +51,39 @@ def device_changes(parameter: str, level: float) -> dict[str, float]:
 
 
 def _points(card: Card, root: Path) -> tuple[list[Point], list[Point]]:
-    """Training runs that need nothing (stage 1), and the transfers that need the ideal STDP run (stage 2)."""
-    proto, device = card["protocol"], card["experiment"].device
-    seed = f"experiment.seed={card['experiment'].seed}"
-    stdp = [seed, f"protocol.n_train={proto.n_train}", f"protocol.n_assign={proto.n_assign}",
-            f"protocol.n_test={proto.n_test}"]
-    mlp = [seed, f"protocol.n_train={proto.n_train}", f"protocol.n_test={proto.n_test}",
-           'protocol.hardware_devices=["ideal"]']
+    """Training runs that need nothing (stage 1), and the transfers that need the ideal STDP run (stage 2).
+
+    Each point is a card this card embeds (``protocol.stdp_card``, ``protocol.backprop_card``,
+    resolved with its smoke setting when it was loaded) with this section's sizes and seed, and
+    on the devices this card's own ``[device]`` section at the point's level.
+    """
+    proto, exp = card["protocol"], card["experiment"]
+    stdp_card = card.used("experiments", proto.stdp_card)
+    mlp_card = card.used("experiments", proto.backprop_card)
+    stdp = {"experiment.seed": exp.seed, "protocol.n_train": proto.n_train, "protocol.n_assign": proto.n_assign,
+            "protocol.n_test": proto.n_test}
+    mlp = {"experiment.seed": exp.seed, "protocol.n_train": proto.n_train, "protocol.n_test": proto.n_test,
+           "protocol.hardware_devices": ("ideal",)}
+
+    def point(name: str, base: Card, changes: dict[str, Any]) -> Point:
+        return Point(name, derive(base, changes, origin=f"{card.path}: sweep point {name}"))
+
     first, second_stage = [], []
     if "stdp_transfer" in proto.methods:
-        first.append(Point("stdp_ideal", proto.stdp_card, (*stdp, "experiment.device=ideal")))
+        first.append(point("stdp_ideal", stdp_card, {**stdp, "experiment.device": "ideal", "device": IdealDeviceParams()}))
     for i, level in enumerate(proto.levels):
-        on_device = [f"experiment.device={device}",
-                     *(f"device.{k}={v!r}" for k, v in device_changes(proto.parameter, level).items())]
+        on_device = {"experiment.device": exp.device,
+                     "device": dataclasses.replace(card["device"], **device_changes(proto.parameter, level))}
         if "stdp_in_place" in proto.methods:
-            first.append(Point(f"stdp_in_place_{i}", proto.stdp_card, (*stdp, *on_device)))
+            first.append(point(f"stdp_in_place_{i}", stdp_card, {**stdp, **on_device}))
         if "stdp_transfer" in proto.methods:
-            source = json.dumps(str(root / "stdp_ideal"))
-            second_stage.append(Point(f"stdp_transfer_{i}", proto.stdp_card,
-                                      (*stdp, *on_device, "protocol.epochs=0", f"protocol.weights_from={source}")))
+            second_stage.append(point(f"stdp_transfer_{i}", stdp_card,
+                                      {**stdp, **on_device, "protocol.epochs": 0,
+                                       "protocol.weights_from": str(root / "stdp_ideal")}))
     if "mlp_transfer" in proto.methods:
-        first.append(Point("mlp", proto.backprop_card, tuple(mlp)))
+        first.append(point("mlp", mlp_card, mlp))
     if "mlp_noise_aware" in proto.methods:
-        first.append(Point("mlp_noise_aware", proto.backprop_card,
-                           (*mlp, f"protocol.train_weight_noise={proto.noise_aware_std!r}")))
+        first.append(point("mlp_noise_aware", mlp_card, {**mlp, "protocol.train_weight_noise": proto.noise_aware_std}))
     return first, second_stage
 
 
@@ -83,9 +91,9 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     proto = card["protocol"]
     root = run.path / "runs"
     first, second_stage = _points(card, root)
-    results = run_points(first, root, smoke=card.smoke, workers=proto.workers, progress=progress, log=log)
+    results = run_points(first, root, workers=proto.workers, progress=progress, log=log)
     if second_stage:
-        results.update(run_points(second_stage, root, smoke=card.smoke, workers=proto.workers,
+        results.update(run_points(second_stage, root, workers=proto.workers,
                                   progress=progress, log=log))
     rows: dict[str, list] = {"method": [], "level": [], "sample": [], "accuracy": []}
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import siemens
 
-from ..catalog import Card, list_cards, load_card
+from ..catalog import Card
 from ..figures import panel_grid, save_figure, style
 from ..memristive import DeviceArray
 from ..params.devices import IdealDeviceParams, _BinaryDeviceParams
@@ -60,11 +60,11 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
     devices = {}
     columns: dict[str, np.ndarray] = {"pulse": np.arange(2 * p.n_pulses + 1)}
     worst = 0.0
-    for info in list_cards("devices"):
-        params = load_card(info.name, "devices")["device"]
+    for name in p.devices:  # the device cards this card embeds (``all``: every one in the catalog)
+        params = card.used("devices", name)["device"]
         if isinstance(params, IdealDeviceParams):
             continue
-        log.info("%s: %d devices, %d + %d pulses", info.name, p.n_devices, p.n_pulses, p.n_pulses)
+        log.info("%s: %d devices, %d + %d pulses", name, p.n_devices, p.n_pulses, p.n_pulses)
         array = DeviceArray(params, p.n_devices, rng, 0.0)
         xs = [array.x.copy()]
         for k in range(2 * p.n_pulses):
@@ -79,7 +79,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
         binary = isinstance(params, _BinaryDeviceParams)
         c2c = float("nan") if binary else _c2c(step_up, x[:p.n_pulses], array.stuck)
         levels = 2 if binary else _moving(up).size  # states reached before the mean curve saturates
-        devices[info.name] = {
+        devices[name] = {
             "model": params.MODEL,
             "c2c_measured": c2c,
             "c2c_card": params.c2c_std,
@@ -91,10 +91,10 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
         }
         if params.c2c_std > 0 and params.d2d_std == 0 and not binary and params.MODEL != "pcm_2pcm":
             worst = max(worst, abs(c2c - params.c2c_std) / params.c2c_std)
-        columns[f"{info.name}_mean_uS"] = g_us.mean(axis=1)
-        columns[f"{info.name}_std_uS"] = g_us.std(axis=1)
+        columns[f"{name}_mean_uS"] = g_us.mean(axis=1)
+        columns[f"{name}_std_uS"] = g_us.std(axis=1)
         for k in range(min(p.n_traces, p.n_devices)):
-            columns[f"{info.name}_trace{k}_uS"] = g_us[:, k]
+            columns[f"{name}_trace{k}_uS"] = g_us[:, k]
     write_csv(run.figures / f"{FIGURE}.csv", columns)
     return {"n_devices_cards": len(devices), "max_c2c_relative_error": worst, "devices": devices}
 

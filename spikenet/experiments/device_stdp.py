@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import second
 
-from ..catalog import Card, list_cards, load_card
+from ..catalog import Card
 from ..figures import panel_grid, save_figure, style
 from ..pairing import pairing_trains, pairing_weights
 from ..params.devices import IdealDeviceParams
@@ -44,19 +44,19 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
     # at dt = 0 the pre spike is processed first, so the post spike sees it: potentiation.
     exact = np.where(deltas_ms >= 0, rule.a_plus * np.exp(-deltas_ms / quantity_in(rule.tau_plus, "ms")),
                      -rule.a_minus * np.exp(deltas_ms / quantity_in(rule.tau_minus, "ms")))
-    for info in list_cards("devices"):
-        device = load_card(info.name, "devices")["device"]
-        log.info("%s: %d synapses", info.name, len(pre))
+    for name in p.devices:  # the device cards this card embeds (``all``: every one in the catalog)
+        device = card.used("devices", name)["device"]
+        log.info("%s: %d synapses", name, len(pre))
         w = pairing_weights(rule, pre, post, w_init=p.w_init, dt=p.dt, device=device, progress=progress,
-                            description=info.name)
+                            description=name)
         dw = ((w - p.w_init) / p.n_pairings).reshape(p.n_deltas, p.n_devices)
         mean, std = dw.mean(axis=1), dw.std(axis=1)
-        columns[f"{info.name}_mean"] = mean
-        columns[f"{info.name}_std"] = std
+        columns[f"{name}_mean"] = mean
+        columns[f"{name}_std"] = std
         if isinstance(device, IdealDeviceParams):
             ideal_error = float(np.max(np.abs(mean - exact)))
         ltp, ltd = deltas_ms >= 0, deltas_ms < 0
-        devices[info.name] = {
+        devices[name] = {
             "model": device.MODEL,
             "window_correlation": float(np.corrcoef(mean, exact)[0, 1]) if np.std(mean) > 0 else 0.0,
             "ltp_gain": float(mean[ltp].sum() / exact[ltp].sum()),

@@ -11,7 +11,6 @@ Dask (:mod:`spikenet.sweep`), so an interrupted sweep resumes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import numpy as np
 from brian2 import second
 
 from .. import figures as fig
-from ..catalog import Card
+from ..catalog import Card, derive
 from ..errors import CardError
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
@@ -39,16 +38,18 @@ def check(card: Card) -> None:
         raise CardError(f"{card.path}: experiment.device = {card['experiment'].device!r} does not drift "
                         "(drift_nu = 0): name a device card with drift, e.g. pcm_2pcm")
     trained, evaluations = _points(card, Path("runs"))
-    check_points([trained], smoke=card.smoke)
-    check_points(evaluations, smoke=card.smoke, workers=card["protocol"].workers, runner_checks=False)
+    check_points([trained])
+    check_points(evaluations, workers=card["protocol"].workers, runner_checks=False)
 
 
-def _sizes(card: Card) -> list[str]:
+def _sizes(card: Card) -> dict[str, Any]:
+    """The seed, device and sizes this card gives every run of ``protocol.stdp_card``."""
     proto = card["protocol"]
-    sizes = [f"experiment.seed={card['experiment'].seed}", f"experiment.device={card['experiment'].device}"]
+    sizes: dict[str, Any] = {"experiment.seed": card["experiment"].seed,
+                             "experiment.device": card["experiment"].device, "device": card["device"]}
     for key in ("n_train", "n_assign", "n_test"):
         if getattr(proto, key):
-            sizes.append(f"protocol.{key}={getattr(proto, key)}")
+            sizes[f"protocol.{key}"] = getattr(proto, key)
     return sizes
 
 
@@ -57,14 +58,18 @@ def _point_name(i: int, compensation: str) -> str:
 
 
 def _points(card: Card, root: Path) -> tuple[Point, list[Point]]:
-    """The training run, and the evaluations of its devices that need it."""
+    """The training run, and the evaluations of its devices that need it (cards derived from the
+    ``protocol.stdp_card`` this card embeds)."""
     proto = card["protocol"]
-    trained = Point("trained", proto.stdp_card, tuple(_sizes(card)))
-    source = json.dumps(str(root / "trained"))
+    base = card.used("experiments", proto.stdp_card)
+
+    def point(name: str, changes: dict[str, Any]) -> Point:
+        return Point(name, derive(base, {**_sizes(card), **changes}, origin=f"{card.path}: sweep point {name}"))
+
+    trained = point("trained", {})
     evaluations = [
-        Point(_point_name(i, c), proto.stdp_card,
-              (*_sizes(card), "protocol.epochs=0", f"protocol.weights_from={source}",
-               f'protocol.t_read="{float(t / second)!r} s"', f"protocol.drift_compensation={c}"))
+        point(_point_name(i, c), {"protocol.epochs": 0, "protocol.weights_from": str(root / "trained"),
+                                  "protocol.t_read": t, "protocol.drift_compensation": c})
         for i, t in enumerate(proto.t_reads) for c in proto.compensations
     ]
     return trained, evaluations
@@ -74,8 +79,8 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     proto = card["protocol"]
     root = run.path / "runs"
     trained, evaluations = _points(card, root)
-    first = run_points([trained], root, smoke=card.smoke, workers=1, progress=progress, log=log)["trained"]
-    results = run_points(evaluations, root, smoke=card.smoke, workers=proto.workers, progress=progress, log=log)
+    first = run_points([trained], root, workers=1, progress=progress, log=log)["trained"]
+    results = run_points(evaluations, root, workers=proto.workers, progress=progress, log=log)
     rows: dict[str, list] = {"t_read_s": [], "compensation": [], "test_accuracy": [], "no_answer_fraction": [],
                              "drift_gain_mean": []}
     for i, t in enumerate(proto.t_reads):

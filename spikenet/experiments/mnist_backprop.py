@@ -48,11 +48,6 @@ def _torch():
     return torch
 
 
-def check(card: Card) -> None:
-    """Fail before the run starts if a device card in ``hardware_devices`` does not exist or is broken."""
-    _device_cards(card)
-
-
 def check_checkpoint(card: Card, arrays, meta) -> None:
     """Read a checkpoint as a resume would (before the resumed run writes anything)."""
     torch = _torch()
@@ -69,13 +64,8 @@ def check_checkpoint(card: Card, arrays, meta) -> None:
 
 
 def _device_cards(card: Card) -> dict[str, Any]:
-    cards = {}
-    for name in card["protocol"].hardware_devices:
-        try:
-            cards[name] = load_card(name, "devices")["device"]
-        except CardError as exc:
-            raise CardError(f"{card.path}: protocol.hardware_devices: {exc}") from None
-    return cards
+    """The device of every card in ``hardware_devices``, as the card embeds them."""
+    return {name: card.used("devices", name)["device"] for name in card["protocol"].hardware_devices}
 
 
 def trained_model(run_dir: str | Path):

@@ -166,6 +166,8 @@ class DeviceCurvesProtocol:
     n_devices: int = integer("devices simulated per card", ge=2, le=10_000_000)
     n_pulses: int = integer("potentiating pulses, then as many depressing pulses", ge=2, le=100_000)
     n_traces: int = integer("single-device traces drawn per card", ge=0, le=100, default=5)
+    devices: tuple = texts("the device cards ('all': every device card in the catalog; the ideal one is "
+                           "skipped)", default=("all",), refers_to="devices")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +181,8 @@ class DeviceStdpProtocol(StdpWindowProtocol):
     KIND: ClassVar[str] = "device_stdp"
 
     n_devices: int = integer("synapses per timing difference and device card", ge=1, le=100_000)
+    devices: tuple = texts("the device cards ('all': every device card in the catalog)", default=("all",),
+                           refers_to="devices")
 
 
 ENGINES = ("compiled", "runtime")
@@ -268,7 +272,8 @@ class MnistBackpropProtocol:
         "noise-aware training: Gaussian noise added to every weight in each training forward pass, "
         "std as a fraction of the layer's largest |weight| (0: plain training)", ge=0, le=1, default=0.0)
     hardware_devices: tuple = texts("device cards the trained weights are programmed onto ('ideal' is the "
-                                    "exact reference)", default=("ideal",))
+                                    "exact reference; 'all': every device card)", default=("ideal",),
+                                    refers_to="devices")
     device_samples: int = integer("independent sets of devices per card (mean and spread are reported)",
                                   ge=1, le=10_000, default=5)
     range_quantile: float = number("each layer's weights are scaled so that this quantile of |w| fills a "
@@ -307,8 +312,10 @@ class CompareVariabilityProtocol:
     parameter: str = choice("the device parameter varied", VARIABILITY)
     levels: tuple = numbers("its values (fractions: 0.1 is 10 %)", ge=0, le=1)
     methods: tuple = texts("the learners compared (" + ", ".join(COMPARED) + ")", default=COMPARED)
-    stdp_card: str = text("the mnist_stdp experiment card of the spiking runs", default="mnist_dc_n100")
-    backprop_card: str = text("the mnist_backprop experiment card of the MLP runs", default="mnist_mlp100")
+    stdp_card: str = text("the mnist_stdp experiment card of the spiking runs", default="mnist_dc_n100",
+                          refers_to="experiments")
+    backprop_card: str = text("the mnist_backprop experiment card of the MLP runs", default="mnist_mlp100",
+                              refers_to="experiments")
     n_train: int = integer("training images of every learner", ge=1, le=60_000)
     n_assign: int = integer("training images that assign the spiking neurons' classes", ge=1, le=60_000)
     n_test: int = integer("test images", ge=1, le=10_000)
@@ -337,7 +344,8 @@ class DriftRetentionProtocol:
 
     KIND: ClassVar[str] = "drift_retention"
 
-    stdp_card: str = text("the mnist_stdp experiment card trained on the device", default="mnist_querlioz_pcm_2pcm")
+    stdp_card: str = text("the mnist_stdp experiment card trained on the device", default="mnist_querlioz_pcm_2pcm",
+                          refers_to="experiments")
     t_reads: tuple = quantities("s", "retention times: physical time between the end of training and the "
                                 "evaluation", ge=0)
     compensations: tuple = texts("drift compensations evaluated at each retention time ("
