@@ -140,7 +140,8 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
     names = [p.name for p in points]
     if len(set(names)) != len(names):
         raise ValueError("sweep points need unique names")
-    root = Path(root)
+    # Absolute before it is sent: a worker's working directory is not this process's.
+    root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     n_local = _local_workers(workers, len(points))
@@ -162,11 +163,11 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
         cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        client = _connect(Client, scheduler)
     if log is not None:
         log.info("sweep of %d runs on %s", len(points), scheduler or f"a local cluster of {n_local} workers")
     try:
-        futures = {client.submit(run_point, card_to_toml(p.card), str(root / p.name), key=f"spikenet-{root.name}-{p.name}",
+        futures = {client.submit(run_point, card_to_toml(p.card), str(root / p.name), key=_task_key(root, p),
                                  pure=False): p.name for p in points}
         for future in as_completed(futures):
             results[futures[future]] = future.result()
@@ -177,3 +178,28 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
         if cluster is not None:
             cluster.close()
     return results
+
+
+def _task_key(root: Path, point: Point) -> str:
+    """The point's Dask key: unique to its folder, so that two sweeps on one scheduler never share
+    a task (keys named after the folder's last part alone made ``runs/`` of two sweeps collide)."""
+    import hashlib
+
+    folder = hashlib.sha256(str(root / point.name).encode()).hexdigest()[:16]
+    return f"spikenet-{point.name}-{folder}"
+
+
+CONNECT_TIMEOUT_S = 10
+"""How long a sweep waits for the scheduler it is given before it gives up with one line."""
+
+
+def _connect(client_class, scheduler: str):
+    """A Dask client of ``scheduler``, or a one-line :class:`SpikenetError` within
+    :data:`CONNECT_TIMEOUT_S` seconds (Dask's own error is a long traceback after 30 s)."""
+    try:
+        return client_class(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SpikenetError(f"Dask scheduler {scheduler!r} (${SCHEDULER_ENV} or the caller): cannot connect within "
+                            f"{CONNECT_TIMEOUT_S} s ({reason[:200]}); start one with `dask scheduler` or leave it "
+                            "unset for a local cluster") from None

@@ -1,0 +1,96 @@
+"""Sweeps on a Dask cluster started by hand: a ``dask scheduler`` and two ``dask worker`` processes
+on 127.0.0.1, as a user would start them (the embedded LocalCluster is tested in test_sweep.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("dask.distributed")
+
+SWEEP = """
+import json, sys
+import spikenet as sn
+from spikenet.sweep import Point, run_points
+points = [Point(f"i_max_{i}", sn.load_card("lif_fi_curve", smoke=True, overrides=[f'protocol.i_max="{i} nA"']))
+          for i in sys.argv[2:]]
+metrics = run_points(points, "runs", scheduler=sys.argv[1], progress=False)
+print(json.dumps({k: v["max_rel_error"] for k, v in metrics.items()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The scheduler's address; the scheduler and its two single-threaded workers are stopped after."""
+    where = tmp_path_factory.mktemp("cluster")
+    scheduler_file = where / "scheduler.json"
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([bin_dir / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", scheduler_file], cwd=where, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for n in range(2):
+            worker_dir = where / f"worker{n}"  # its own working directory, unlike the sweeps'
+            worker_dir.mkdir()
+            procs.append(subprocess.Popen([bin_dir / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1",
+                                           "--no-dashboard"], cwd=worker_dir, env=env,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from dask.distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
+
+
+def sweep(address: str, cwd: Path, *currents: int) -> subprocess.Popen:
+    cwd.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, "-c", SWEEP, address, *map(str, currents)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_sweeps_at_once_on_one_scheduler_each_get_their_own_points(cluster, tmp_path):
+    """Relative ``runs`` folders (made absolute before they are sent) and points of the same names in
+    both sweeps: each sweep's folder holds its own runs, and the numbers equal a run made here."""
+    import spikenet as sn
+    from spikenet.experiments import run_experiment
+
+    first, second = sweep(cluster, tmp_path / "a", 5, 6), sweep(cluster, tmp_path / "b", 6, 7)
+    results = []
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out.splitlines()[-1]))
+    assert set(results[0]) == {"i_max_5", "i_max_6"} and set(results[1]) == {"i_max_6", "i_max_7"}
+    for folder, names in ((tmp_path / "a" / "runs", results[0]), (tmp_path / "b" / "runs", results[1])):
+        assert sorted(p.name for p in folder.iterdir()) == sorted(names)
+        for name in names:
+            assert json.loads((folder / name / "run.json").read_text())["status"] == "complete"
+    local = run_experiment(sn.load_card("lif_fi_curve", smoke=True, overrides=['protocol.i_max="6 nA"']),
+                           tmp_path / "local", progress=False).read_metrics()
+    assert results[0]["i_max_6"] == results[1]["i_max_6"] == local["max_rel_error"]
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not an address"])
+def test_a_wrong_scheduler_address_is_one_line(cli, mnist_dir, tmp_path, monkeypatch, address):
+    monkeypatch.setenv("SPIKENET_DASK_SCHEDULER", address)
+    started = time.monotonic()
+    code, _, err = cli("run", "mnist_querlioz_pcm_2pcm_retention", "--smoke", "--no-progress", "--out", tmp_path / "r")
+    assert time.monotonic() - started < 30
+    assert code != 0 and len(err.strip().splitlines()) == 1, err
+    assert "Dask scheduler" in err and "cannot connect" in err
