@@ -94,3 +94,20 @@ def test_a_wrong_scheduler_address_is_one_line(cli, mnist_dir, tmp_path, monkeyp
     assert time.monotonic() - started < 30
     assert code != 0 and len(err.strip().splitlines()) == 1, err
     assert "Dask scheduler" in err and "cannot connect" in err
+
+
+def test_a_card_from_the_callers_own_catalog_runs_on_workers_that_do_not_have_it(cluster, tmp_path):
+    """The points travel as resolved cards: a card in a catalog that only the caller knows (its
+    SPIKENET_CATALOG; the workers were started without it) runs on the cluster."""
+    from spikenet.catalog import find_card
+
+    catalog = tmp_path / "mine"
+    (catalog / "experiments").mkdir(parents=True)
+    text = find_card("lif_fi_curve", "experiments").read_text()
+    (catalog / "experiments" / "my_fi.toml").write_text(text.replace('name = "lif_fi_curve"', 'name = "my_fi"', 1))
+    script = SWEEP.replace('sn.load_card("lif_fi_curve"', 'sn.load_card("my_fi"')
+    proc = subprocess.run([sys.executable, "-c", script, cluster, "5"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "SPIKENET_CATALOG": str(catalog)})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "runs" / "i_max_5" / "run.json").read_text())["status"] == "complete"
+    assert "my_fi" in (tmp_path / "runs" / "i_max_5" / "card.toml").read_text()
