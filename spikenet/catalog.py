@@ -317,22 +317,20 @@ def _layer(data: dict[str, Any], source: str) -> dict[str, str]:
 
 
 def _merge_into(base: _Raw, data: Mapping[str, Any], origins: Mapping[str, str]) -> None:
-    """Lay ``data`` over ``base`` one key deep: a child's key replaces the parent's key."""
+    """Lay ``data`` over ``base`` key by key: a child's key replaces the parent's key. Sections are
+    merged one key deep, ``[smoke]`` two (its ``[smoke.<section>]`` tables key by key, so that a
+    child that changes one smoke value keeps its parent's other smoke values)."""
     for section, body in data.items():
-        if section == "smoke" and isinstance(body, dict) and isinstance(base.data.get(section), dict):
-            # [smoke.<section>] tables are merged key by key too: a child that changes one smoke
-            # value keeps its parent's other smoke values (compare_c2c's levels, and the sizes of
-            # compare_variability).
-            for sub, values in body.items():
-                if isinstance(values, dict) and isinstance(base.data[section].get(sub), dict):
-                    base.data[section][sub].update(copy.deepcopy(values))
-                else:
-                    base.data[section][sub] = copy.deepcopy(values)
-        elif isinstance(body, dict) and isinstance(base.data.get(section), dict):
-            base.data[section].update(copy.deepcopy(body))
-        else:
-            base.data[section] = copy.deepcopy(body)
+        _lay_over(base.data, section, body, depth=2 if section == "smoke" else 1)
     base.origins.update(origins)
+
+
+def _lay_over(target: dict[str, Any], key: str, value: Any, depth: int) -> None:
+    if depth > 0 and isinstance(value, dict) and isinstance(target.get(key), dict):
+        for sub, sub_value in value.items():
+            _lay_over(target[key], sub, sub_value, depth - 1)
+    else:
+        target[key] = copy.deepcopy(value)
 
 
 def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] = ()) -> _Raw:
@@ -363,8 +361,8 @@ def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] 
 def _check_top_level(data: Mapping[str, Any], where: str, kind: str) -> None:
     """Refuse unknown top-level keys and values where sections belong; require ``meta.name``."""
     resolved = data.get("resolved") is True
+    marks = _RESOLVED_MARKS if kind == "experiments" else ("resolved",)
     for key, value in data.items():
-        marks = _RESOLVED_MARKS if kind == "experiments" else ("resolved",)
         if key not in _TOP_LEVEL_KEYS + _SECTIONS[kind] + marks:
             allowed = ", ".join(f"[{s}]" for s in ("meta",) + _SECTIONS[kind])
             raise CardError(f"{where}: unknown section or key '{key}'; a {kind[:-1]} card has {allowed} and extends")

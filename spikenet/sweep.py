@@ -163,7 +163,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
         cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
-        client = _connect(Client, scheduler)
+        client = _connect(scheduler)
     if log is not None:
         log.info("sweep of %d runs on %s", len(points), scheduler or f"a local cluster of {n_local} workers")
     try:
@@ -193,11 +193,13 @@ CONNECT_TIMEOUT_S = 10
 """How long a sweep waits for the scheduler it is given before it gives up with one line."""
 
 
-def _connect(client_class, scheduler: str):
+def _connect(scheduler: str):
     """A Dask client of ``scheduler``, or a one-line :class:`SpikenetError` within
     :data:`CONNECT_TIMEOUT_S` seconds (Dask's own error is a long traceback after 30 s)."""
+    from dask.distributed import Client
+
     try:
-        return client_class(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+        return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpikenetError(f"Dask scheduler {scheduler!r} (${SCHEDULER_ENV} or the caller): cannot connect within "
