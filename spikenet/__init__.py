@@ -46,7 +46,7 @@ __all__ = [
 def __getattr__(name: str):
     # Experiments pull in matplotlib; load them only when asked for.
     if name == "run_experiment":
-        from .experiments import run_experiment
+        from .running import run_experiment
 
         return run_experiment
     raise AttributeError(f"module 'spikenet' has no attribute {name!r}")

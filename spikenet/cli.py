@@ -53,6 +53,7 @@ def cli(ctx: click.Context, catalog: Path | None) -> None:
     spikenet list experiments        what can be run
     spikenet show lif_fi_curve       the resolved card, every value with its unit
     spikenet run quickstart          run it; prints the run folder
+    spikenet sweep CARD --grid K=V1,V2 --seeds 3 --out DIR   a grid of runs, mean and 95 % CI
     spikenet figures RUN_DIR         redraw a run's figures from its files
     spikenet data check              verify the MNIST files
     """
@@ -135,7 +136,7 @@ def run(ctx, experiment: str | None, resume_dir: Path | None, out: Path | None, 
     """
     from .catalog import load_card
     from .errors import CardError
-    from .experiments import resume_experiment, run_experiment
+    from .running import resume_experiment, run_experiment
 
     if resume_dir is not None:
         if experiment or out or overrides or seed is not None or smoke:
@@ -162,10 +163,56 @@ def run(ctx, experiment: str | None, resume_dir: Path | None, out: Path | None, 
 
 
 @cli.command()
+@click.argument("experiment")
+@click.option("--grid", "grid", multiple=True, metavar="SECTION.KEY=V1,V2,...",
+              help="Values of one key to sweep (repeatable: the sweep runs the cross product).")
+@click.option("--seeds", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Runs per grid point, with seeds SEED, SEED+1, ...")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), help="The first seed (default: the card's).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The sweep's folder; run the command again with it to resume.")
+@click.option("--metric", help="The metric drawn against the grid (default: the card's first expected one).")
+@click.option("--workers", type=click.IntRange(0, 1024), default=0, show_default=True,
+              help="Local Dask workers (0: one per core; 1: one run after the other, without Dask).")
+@click.option("--scheduler", metavar="ADDRESS", help="A running Dask scheduler, e.g. tcp://host:8786 "
+              "(default: $SPIKENET_DASK_SCHEDULER, else a local cluster).")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override a value of every point.")
+@click.option("--smoke", is_flag=True, help="Every point in its seconds-long size (for tests).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the runs.")
+@click.pass_context
+def sweep(ctx, experiment: str, grid: tuple[str, ...], seeds: int, seed: int | None, out: Path, metric: str | None,
+          workers: int, scheduler: str | None, overrides: tuple[str, ...], smoke: bool, progress: bool) -> None:
+    """Run EXPERIMENT at every combination of the --grid values, --seeds times each, and aggregate.
+
+    \b
+    spikenet sweep mnist_querlioz_pcm_2pcm --grid device.c2c_std=0,0.05,0.1 --seeds 3 --out c2c
+    Writes OUT/sweep.csv (every scalar metric per point: each seed's value, mean, standard
+    deviation, 95 % confidence interval), OUT/runs.csv, OUT/figures/sweep_METRIC.png and one run
+    folder per point and seed in OUT/runs/. A run that fails is recorded and the rest go on.
+    """
+    from .grid import plan_sweep, run_sweep
+
+    planned = plan_sweep(experiment, grid, seeds=seeds, seed=seed, overrides=overrides, smoke=smoke,
+                         catalog=ctx.obj["catalog"])
+    outcome = run_sweep(planned, out, metric=metric, workers=workers, scheduler=scheduler, progress=progress,
+                        announce=lambda line: click.echo(line, err=True))
+    if smoke:
+        click.echo("smoke run: a seconds-long check that everything runs, not a result")
+    for name, error in outcome.failures.items():
+        click.echo(f"run {name} FAILED: {error} (see {outcome.folder / 'runs' / name / 'log.txt'})")
+    done = len(planned.points) - len(outcome.failures)
+    click.echo(f"{done} of {len(planned.points)} runs complete; {outcome.metric} per point in "
+               f"{outcome.folder / 'sweep.csv'}" + (f", drawn in {outcome.figure}" if outcome.figure else ""))
+    click.echo(f"results in {outcome.folder}")
+    if outcome.failures:
+        ctx.exit(EXIT_BUG)
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def figures(run_dir: Path) -> None:
     """Redraw the figures of RUN_DIR from its files, without simulating."""
-    from .experiments import redraw
+    from .running import redraw
 
     for path in redraw(run_dir):
         click.echo(str(path))

@@ -15,15 +15,18 @@ Dask.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .catalog import Card, card_to_toml
 from .errors import SpikenetError
+from .running import check_card, resume_experiment, run_experiment
 
-__all__ = ["Point", "run_point", "run_points", "check_points", "SCHEDULER_ENV"]
+__all__ = ["Point", "run_point", "run_points", "check_points", "differing_keys", "SCHEDULER_ENV"]
 
 SCHEDULER_ENV = "SPIKENET_DASK_SCHEDULER"
 """Address of a Dask scheduler to run sweeps on, when the caller names none."""
@@ -50,7 +53,6 @@ def run_point(card_toml: str, folder: str | os.PathLike) -> dict[str, Any]:
     import tomllib
 
     from .catalog import card_from_mapping
-    from .experiments import resume_experiment, run_experiment
     from .runs import RunDir
 
     from . import faults
@@ -83,19 +85,24 @@ def check_points(points: list[Point], *, workers: int = 1, runner_checks: bool =
     ``protocol.weights_from`` that does not exist yet): their cards, data and extras are still
     checked. Raises :class:`SpikenetError` naming the point.
     """
-    from .experiments import check_card
-
     for p in points:
         try:
             check_card(p.card, runner_checks=runner_checks)
         except SpikenetError as exc:
             raise type(exc)(f"sweep point {p.name}: {exc}") from None
     if (os.environ.get(SCHEDULER_ENV) or _local_workers(workers, len(points)) > 1) and points:
-        import importlib.util
-
         if importlib.util.find_spec("distributed") is None:
             raise SpikenetError("running a sweep in parallel needs Dask: pip install 'spikenet[dask]' "
                                 "(or set the sweep's workers to 1)")
+
+
+def differing_keys(a: Card, b: Card) -> list[str]:
+    """The ``section.key`` names whose values differ between two resolved cards, sorted."""
+    def flat(mapping: dict[str, Any]) -> dict[str, Any]:
+        return {f"{section}.{key}": value for section, body in mapping.items() for key, value in body.items()}
+
+    there, here = flat(a.to_mapping()), flat(b.to_mapping())
+    return sorted(k for k in there.keys() | here.keys() if there.get(k) != here.get(k))
 
 
 def _check_same_card(run, card) -> None:
@@ -103,18 +110,16 @@ def _check_same_card(run, card) -> None:
     from .catalog import load_card
     from .errors import RunDirError
 
-    def flat(mapping: dict[str, Any]) -> dict[str, Any]:
-        return {f"{section}.{key}": value for section, body in mapping.items() for key, value in body.items()}
-
     # Loading the stored card fills in the defaults of keys added since it was written, so that
     # a run made before a new option existed matches a point that leaves that option at its default.
-    there = flat(load_card(run.card, "experiments").to_mapping())
-    here = flat(card.to_mapping())
-    differ = sorted(k for k in there.keys() | here.keys() if there.get(k) != here.get(k))
+    stored = load_card(run.card, "experiments")
+    differ = differing_keys(stored, card)
     if differ:
         key = differ[0]
-        raise RunDirError(f"{run.path}: holds a run of another card ({key} = {there.get(key)!r} there, "
-                          f"{here.get(key)!r} for this point; {len(differ)} key(s) differ); "
+        section, name = key.split(".", 1)
+        there, here = (c.to_mapping().get(section, {}).get(name) for c in (stored, card))
+        raise RunDirError(f"{run.path}: holds a run of another card ({key} = {there!r} there, "
+                          f"{here!r} for this point; {len(differ)} key(s) differ); "
                           "remove that folder or run the sweep into another one")
 
 
@@ -123,7 +128,8 @@ def _local_workers(workers: int, points: int) -> int:
 
 
 def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str | None = None,
-               workers: int = 0, progress: bool = True, log=None) -> dict[str, dict[str, Any]]:
+               workers: int = 0, progress: bool = True, log=None, failures: dict[str, str] | None = None,
+               announce: Callable[[str], None] | None = None) -> dict[str, dict[str, Any]]:
     """Run every point (in parallel where there are workers); returns each point's metrics by name.
 
     Parameters
@@ -134,6 +140,13 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
         A Dask scheduler's address; ``None``: ``$SPIKENET_DASK_SCHEDULER`` or else a local cluster.
     workers
         Local cluster size (0: one per core, at most one per point).
+    failures
+        If given, a point whose run raises an error (not an interruption) is recorded here, by
+        name, as ``"ErrorType: message"``, and the other points go on; it is then missing from
+        the result. Without it the first error ends the sweep.
+    announce
+        Called with one line saying where the points run (and the Dask dashboard's address when
+        the cluster has one).
     """
     from tqdm.auto import tqdm
 
@@ -146,12 +159,26 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     n_local = _local_workers(workers, len(points))
     results: dict[str, dict[str, Any]] = {}
-    bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
+
+    def finished(name: str, get_result: Callable[[], dict[str, Any]]) -> None:
+        try:
+            results[name] = get_result()
+        except Exception as exc:  # noqa: BLE001 - recorded for the caller, who asked to go on
+            if failures is None:
+                raise
+            failures[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+            if log is not None:
+                log.error("sweep point %s failed: %s", name, failures[name])
+        bar.update(1)
+
     if scheduler is None and n_local == 1:
-        for p in points:
-            results[p.name] = run_point(card_to_toml(p.card), root / p.name)
-            bar.update(1)
-        bar.close()
+        _say(announce, log, f"{len(points)} runs, one after the other in this process")
+        bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
+        try:
+            for p in points:
+                finished(p.name, lambda p=p: run_point(card_to_toml(p.card), root / p.name))
+        finally:
+            bar.close()
         return results
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -160,24 +187,45 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
                             "(or set the sweep's workers to 1)") from None
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=None)
+        # A dashboard needs bokeh; ":0" takes a free port (two sweeps at once no longer fight over 8787).
+        dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
+        cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=dashboard)
         client = Client(cluster)
     else:
         client = _connect(scheduler)
-    if log is not None:
-        log.info("sweep of %d runs on %s", len(points), scheduler or f"a local cluster of {n_local} workers")
+    where = scheduler or f"a local Dask cluster of {n_local} workers"
+    link = _dashboard_link(client)
+    _say(announce, log, f"{len(points)} runs on {where}" + (f"; Dask dashboard at {link}" if link else ""))
+    bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
     try:
         futures = {client.submit(run_point, card_to_toml(p.card), str(root / p.name), key=_task_key(root, p),
                                  pure=False): p.name for p in points}
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.update(1)
+            finished(futures[future], future.result)
     finally:
         bar.close()
         client.close()
         if cluster is not None:
             cluster.close()
     return results
+
+
+def _say(announce: Callable[[str], None] | None, log, line: str) -> None:
+    if log is not None:
+        log.info("sweep: %s", line)
+    if announce is not None:
+        announce(line)
+
+
+def _dashboard_link(client) -> str | None:
+    """The address of the cluster's dashboard, or None when it has none (bokeh is not installed)."""
+    try:
+        info = client.scheduler_info()
+        if not info.get("services", {}).get("dashboard"):
+            return None
+        return client.dashboard_link
+    except Exception:  # noqa: BLE001 - only a courtesy line; the sweep does not depend on it
+        return None
 
 
 def _task_key(root: Path, point: Point) -> str:

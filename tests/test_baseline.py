@@ -21,7 +21,7 @@ from spikenet.baseline import (  # noqa: E402
     train_epoch,
 )
 from spikenet.baseline.training import mnist_tensors  # noqa: E402
-from spikenet.experiments import resume_experiment, run_experiment  # noqa: E402
+from spikenet.running import resume_experiment, run_experiment  # noqa: E402
 from spikenet.params.networks import CnnNetworkParams, LinearNetworkParams, MlpNetworkParams  # noqa: E402
 from spikenet.runs import load_checkpoint  # noqa: E402
 

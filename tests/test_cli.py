@@ -12,8 +12,7 @@ from run_results import without_timings
 
 import spikenet as sn
 from spikenet.catalog import list_cards
-from spikenet.experiments import RUNNERS
-from spikenet.params import PROTOCOLS
+from spikenet.experiments import lif_fi_curve
 
 
 def test_help_lists_the_commands(cli):
@@ -43,10 +42,6 @@ def test_show_asks_which_kind_when_a_name_is_ambiguous(cli, write_card):
     write_card("devices", "lif_fi_curve", '[meta]\nname="lif_fi_curve"\ndescription="d"\nsource="s"\n[device]\nmodel="ideal"\n')
     code, _, err = cli("show", "lif_fi_curve")
     assert code == 2 and "say which: devices/lif_fi_curve, experiments/lif_fi_curve" in err
-
-
-def test_every_runner_has_a_protocol():
-    assert set(RUNNERS) == set(PROTOCOLS)
 
 
 @pytest.mark.parametrize("name", [info.name for info in list_cards("experiments")])
@@ -152,7 +147,7 @@ def test_figures_are_redrawn_without_simulating(cli, tmp_path, monkeypatch):
     def no_simulation(*args, **kwargs):
         raise AssertionError("spikenet figures must not simulate")
 
-    monkeypatch.setattr(RUNNERS["lif_fi_curve"], "simulate", no_simulation)
+    monkeypatch.setattr(lif_fi_curve, "simulate", no_simulation)
     code, stdout, _ = cli("figures", out)
     assert code == 0 and str(png) in stdout and png.is_file()
 
@@ -182,7 +177,7 @@ def test_ctrl_c_exits_130_and_marks_the_run_interrupted(cli, tmp_path, monkeypat
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(RUNNERS["lif_fi_curve"], "simulate", interrupted)
+    monkeypatch.setattr(lif_fi_curve, "simulate", interrupted)
     out = tmp_path / "run"
     code, _, err = cli("run", "lif_fi_curve", "--smoke", "--out", out, "--no-progress")
     assert code == 130 and err.strip() == "interrupted"

@@ -68,7 +68,7 @@ def test_two_sweeps_at_once_on_one_scheduler_each_get_their_own_points(cluster, 
     """Relative ``runs`` folders (made absolute before they are sent) and points of the same names in
     both sweeps: each sweep's folder holds its own runs, and the numbers equal a run made here."""
     import spikenet as sn
-    from spikenet.experiments import run_experiment
+    from spikenet.running import run_experiment
 
     first, second = sweep(cluster, tmp_path / "a", 5, 6), sweep(cluster, tmp_path / "b", 6, 7)
     results = []

@@ -10,7 +10,7 @@ import pytest
 from brian2 import second
 
 import spikenet as sn
-from spikenet.experiments import run_experiment
+from spikenet.running import run_experiment
 from spikenet.runs import load_checkpoint, open_run_dir, read_csv
 
 PCM = "mnist_querlioz_pcm_2pcm"

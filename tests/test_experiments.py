@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikenet.catalog import load_card
-from spikenet.experiments import run_experiment
+from spikenet.running import run_experiment
 from spikenet.runs import read_csv
 
 

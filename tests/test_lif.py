@@ -5,7 +5,7 @@ import pytest
 from brian2 import Mohm, Network, StateMonitor, mV, ms, nA, second
 
 from spikenet.catalog import load_card
-from spikenet.experiments import redraw, run_experiment
+from spikenet.running import redraw, run_experiment
 from spikenet.neurons import lif_group, lif_rate, lif_rheobase
 from spikenet.params.neurons import LIFParams
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from spikenet.experiments import RUNNERS
+from spikenet.experiments import lif_fi_curve
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -242,7 +242,7 @@ def test_an_unexpected_error_is_spikenets_one_line_with_the_traceback_in_a_file(
     def bug(*args, **kwargs):
         return 1 / 0
 
-    monkeypatch.setattr(RUNNERS["lif_fi_curve"], "simulate", bug)
+    monkeypatch.setattr(lif_fi_curve, "simulate", bug)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import spikenet as sn
-from spikenet.experiments import run_experiment
+from spikenet.running import run_experiment
 from spikenet.sweep import Point, run_points
 
 

@@ -24,14 +24,15 @@ from ..errors import CardError
 from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
 from ..sweep import Point, check_points, run_points
+from ..params.experiments import CompareVariabilityProtocol
+from ..running import Contract
 
 METRICS = (*(f"{m}_loss" for m in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware")),
            "in_place_advantage")
 """``<method>_loss``: accuracy at the lowest level minus accuracy at the highest, per method (NaN if
 not compared); ``in_place_advantage``: ``stdp_transfer_loss - stdp_in_place_loss``, positive when
 learning on the devices copes better with the variability than programming ideal weights onto them."""
-USES_DEVICE = True
-RESUMABLE = True
+CONTRACT = Contract(protocol=CompareVariabilityProtocol, metrics=METRICS, uses_device=True, resumable=True)
 
 
 def check(card: Card) -> None:

@@ -22,9 +22,11 @@ from ..figures import panel_grid, save_figure, style
 from ..memristive import DeviceArray
 from ..params.devices import IdealDeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
+from ..params.experiments import DeviceCurvesProtocol
+from ..running import Contract
 
 METRICS = ("n_devices_cards", "max_c2c_relative_error")
-USES_DEVICE = False
+CONTRACT = Contract(protocol=DeviceCurvesProtocol, metrics=METRICS, uses_device=False)
 FIGURE = "device_curves"
 
 

@@ -21,9 +21,11 @@ from ..pairing import pairing_trains, pairing_weights
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
+from ..params.experiments import DeviceStdpProtocol
+from ..running import Contract
 
 METRICS = ("n_devices_cards", "ideal_max_abs_error")
-USES_DEVICE = False
+CONTRACT = Contract(protocol=DeviceStdpProtocol, metrics=METRICS, uses_device=False)
 FIGURE = "device_stdp"
 
 

@@ -23,13 +23,14 @@ from ..errors import CardError
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
 from ..sweep import Point, check_points, run_points
+from ..params.experiments import DriftRetentionProtocol
+from ..running import Contract
 
 METRICS = ("accuracy_after_training", "loss_uncompensated", "loss_compensated")
 """``accuracy_after_training``: test accuracy of the trained run itself (evaluated at once);
 ``loss_<c>``: that minus the accuracy at the longest retention time, without / with per-neuron
 drift compensation (NaN where not evaluated)."""
-USES_DEVICE = True
-RESUMABLE = True
+CONTRACT = Contract(protocol=DriftRetentionProtocol, metrics=METRICS, uses_device=True, resumable=True)
 
 
 def check(card: Card) -> None:

@@ -19,9 +19,11 @@ from ..figures import save_figure, style
 from ..plasticity import synapses
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
+from ..params.experiments import HebbOjaProtocol
+from ..running import Contract
 
 METRICS = ("cosine_to_pc1", "weight_norm")
-USES_DEVICE = False
+CONTRACT = Contract(protocol=HebbOjaProtocol, metrics=METRICS, uses_device=False)
 FIGURE = "hebb_oja"
 
 

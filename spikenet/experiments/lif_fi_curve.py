@@ -19,6 +19,8 @@ from ..figures import save_figure, style
 from ..neurons import lif_group, lif_rate, lif_rheobase
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
+from ..params.experiments import LIFFICurveProtocol
+from ..running import Contract
 
 METRICS = (
     "max_rel_error",
@@ -29,7 +31,7 @@ METRICS = (
     "max_rate_Hz",
     "dt_ms",
 )
-USES_DEVICE = False
+CONTRACT = Contract(protocol=LIFFICurveProtocol, metrics=METRICS, uses_device=False)
 FIGURE = "fi_curve"
 
 

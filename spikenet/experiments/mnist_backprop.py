@@ -23,6 +23,8 @@ from ..errors import CardError
 from ..learning import evaluate
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, load_checkpoint, read_csv, save_checkpoint, write_csv
+from ..params.experiments import MnistBackpropProtocol
+from ..running import Contract
 
 METRICS = (
     "test_accuracy",
@@ -33,10 +35,8 @@ METRICS = (
     "parameters",
     "macs_per_inference",
 )
-USES_DEVICE = False
+CONTRACT = Contract(protocol=MnistBackpropProtocol, metrics=METRICS, uses_device=False, resumable=True, needs=("mnist", "torch"))
 """The devices are named in ``protocol.hardware_devices`` (several per run), not ``experiment.device``."""
-RESUMABLE = True
-NEEDS = ("mnist", "torch")
 
 
 def _torch():

@@ -29,6 +29,8 @@ from ..networks import (NetworkState, build_network, device_on_simulated_clock, 
 from ..errors import CardError, RunDirError
 from .. import faults
 from ..runs import RunDir, atomic_save_npz, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
+from ..params.experiments import MnistStdpProtocol
+from ..running import Contract
 
 METRICS = (
     "test_accuracy",
@@ -47,10 +49,8 @@ METRICS = (
     "training_energy_pj",
     "peak_memory_mib",
 )
-USES_DEVICE = True
-RESUMABLE = True
+CONTRACT = Contract(protocol=MnistStdpProtocol, metrics=METRICS, uses_device=True, resumable=True, needs=("mnist",))
 """Writes a checkpoint after every run of the network; ``spikenet run --resume RUN_DIR`` continues."""
-NEEDS = ("mnist",)
 
 PHASES = ("train", "assign", "test")
 TRAINED = "trained_"

@@ -21,6 +21,8 @@ from ..neurons import neuron_group
 from ..plasticity import synapses
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
+from ..params.experiments import SongBimodalProtocol
+from ..running import Contract
 
 METRICS = ("fraction_near_bounds", "fraction_near_upper", "bimodality", "output_rate_hz", "mean_weight_fraction")
 
@@ -36,7 +38,7 @@ def bimodality(w_fraction: np.ndarray, near: float) -> float:
     high = np.mean(w_fraction >= 1 - near) / near
     middle = np.mean((w_fraction >= 0.25) & (w_fraction <= 0.75)) / 0.5
     return float(min(low, high) / middle) if middle > 0 else float("inf")
-USES_DEVICE = True
+CONTRACT = Contract(protocol=SongBimodalProtocol, metrics=METRICS, uses_device=True)
 """The card's experiment.device stores the plastic weights."""
 FIGURE = "song2000_bimodal"
 

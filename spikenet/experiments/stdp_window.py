@@ -20,9 +20,11 @@ from ..figures import save_figure, style
 from ..pairing import pairing_trains, pairing_weights
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
+from ..params.experiments import StdpWindowProtocol
+from ..running import Contract
 
 METRICS = ("tau_plus_ms", "tau_minus_ms", "a_plus", "a_minus", "max_fit_residual")
-USES_DEVICE = True
+CONTRACT = Contract(protocol=StdpWindowProtocol, metrics=METRICS, uses_device=True)
 """The card's experiment.device stores the plastic weights."""
 FIGURE = "stdp_window"
 BI_POO_2001_TAU_MS = (16.8, 33.7)

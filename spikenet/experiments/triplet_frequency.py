@@ -26,9 +26,11 @@ from ..pairing import pairing_trains, pairing_weights
 from ..params.plasticity import TripletSTDPParams
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
+from ..params.experiments import TripletFrequencyProtocol
+from ..running import Contract
 
 METRICS = ("rms_error_triplet", "rms_error_pair", "pair_a2_plus", "pair_a2_minus", "rms_ratio_pair_to_triplet")
-USES_DEVICE = False
+CONTRACT = Contract(protocol=TripletFrequencyProtocol, metrics=METRICS, uses_device=False)
 FIGURE = "triplet_frequency"
 W_INIT = 1.0  # relative changes, as in the data
 
