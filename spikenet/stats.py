@@ -12,7 +12,7 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["Spread", "spread", "difference_spread"]
+__all__ = ["Spread", "spread", "difference_spread", "spread_record"]
 
 CONFIDENCE = 0.95
 """The confidence level of every interval spikenet reports."""
@@ -78,3 +78,12 @@ def difference_spread(a: Iterable[float], b: Iterable[float], confidence: float 
     if a.shape != b.shape:
         raise ValueError(f"paired values need equal lengths, not {a.size} and {b.size}")
     return spread(a - b, confidence)
+
+
+def spread_record(values: Iterable[float], seeds: Iterable[int]) -> dict:
+    """A metric's spread as ``metrics.json`` stores it: n, mean, std, the 95 % interval and the
+    value at every seed (by seed)."""
+    values = [float(v) for v in values]
+    s = spread(values)
+    return {"n": s.n, "mean": s.mean, "std": s.std, "ci95_low": s.ci_low, "ci95_high": s.ci_high,
+            "per_seed": dict(zip(map(str, seeds), values))}

@@ -26,7 +26,7 @@ from .catalog import Card, card_to_toml
 from .errors import SpikenetError
 from .running import check_card, resume_experiment, run_experiment
 
-__all__ = ["Point", "run_point", "run_points", "check_points", "differing_keys", "SCHEDULER_ENV"]
+__all__ = ["Point", "run_point", "run_points", "check_points", "differing_keys", "seeds_of", "SCHEDULER_ENV"]
 
 SCHEDULER_ENV = "SPIKENET_DASK_SCHEDULER"
 """Address of a Dask scheduler to run sweeps on, when the caller names none."""
@@ -43,6 +43,13 @@ class Point:
 
     name: str
     card: Card
+
+
+def seeds_of(card: Card) -> list[int]:
+    """The seeds of a card that repeats its runs (``protocol.seeds``): ``experiment.seed``, then
+    the next ``protocol.seeds - 1`` integers."""
+    first = card["experiment"].seed
+    return [first + i for i in range(card["protocol"].seeds)]
 
 
 def run_point(card_toml: str, folder: str | os.PathLike) -> dict[str, Any]:

@@ -81,18 +81,23 @@ def a_comparison_collects_every_method_at_every_level(out):
     """compare_stuck's smoke run: every method at both levels, the points' devices and transfers."""
     run = sn.runs.open_run_dir(out)
     table = sn.runs.read_csv(run.figures / "accuracy_vs_variability.csv")
-    for method in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"):
-        assert sorted(table["level"][table["method"] == method]) == [0.0, 0.4]
-    stuck = sn.load_card(run.path / "runs" / "stdp_in_place_1" / "card.toml")["device"]
-    assert stuck.stuck_low == stuck.stuck_high == 0.2
-    transfer = sn.load_card(run.path / "runs" / "stdp_transfer_1" / "card.toml")["protocol"]
-    assert transfer.epochs == 0 and transfer.weights_from == str(run.path / "runs" / "stdp_ideal")
+    for method in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"):  # two seeds, one sample
+        pick = table["method"] == method
+        assert sorted(zip(table["seed"][pick], table["level"][pick])) == [(3, 0.0), (3, 0.4), (4, 0.0), (4, 0.4)]
+    stuck = sn.load_card(run.path / "runs" / "stdp_in_place_1_seed4" / "card.toml")
+    assert stuck["device"].stuck_low == stuck["device"].stuck_high == 0.2 and stuck["experiment"].seed == 4
+    transfer = sn.load_card(run.path / "runs" / "stdp_transfer_1_seed4" / "card.toml")["protocol"]
+    assert transfer.epochs == 0 and transfer.weights_from == str(run.path / "runs" / "stdp_ideal_seed4")
     metrics = run.read_metrics()
     assert metrics["in_place_advantage"] == pytest.approx(metrics["stdp_transfer_loss"] - metrics["stdp_in_place_loss"])
+    spread = metrics["spread"]["stdp_in_place_loss"]
+    assert metrics["seeds"] == [3, 4] and spread["n"] == 2 and set(spread["per_seed"]) == {"3", "4"}
+    assert spread["mean"] == pytest.approx(sum(spread["per_seed"].values()) / 2)
+    assert spread["ci95_low"] <= spread["mean"] <= spread["ci95_high"]
     assert metrics["costs_per_inference"]["mlp_transfer"]["synaptic_events"] == 784 * 100 + 100 * 10
     assert sn.load_card(run.card, "experiments")["protocol"].levels == (0.0, 0.4)  # the card runs as written
     # The points are the embedded cards at the comparison's sizes, in smoke size.
-    point = sn.load_card(run.path / "runs" / "stdp_in_place_0" / "card.toml")
+    point = sn.load_card(run.path / "runs" / "stdp_in_place_0_seed3" / "card.toml")
     assert point.smoke and point["protocol"].n_train == 20 and point["experiment"].seed == 3
 
 

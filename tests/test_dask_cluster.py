@@ -3,6 +3,7 @@ on 127.0.0.1, as a user would start them (the embedded LocalCluster is tested in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("dask.distributed")
@@ -25,10 +27,10 @@ print(json.dumps({k: v["max_rel_error"] for k, v in metrics.items()}))
 """
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """The scheduler's address; the scheduler and its two single-threaded workers are stopped after."""
-    where = tmp_path_factory.mktemp("cluster")
+@contextlib.contextmanager
+def dask_cluster(where: Path, worker_envs: list[dict[str, str]], nanny: bool = True):
+    """Start ``dask scheduler`` and one single-threaded ``dask worker`` per entry of ``worker_envs``
+    (extra environment variables) on 127.0.0.1; yields (address, worker processes)."""
     scheduler_file = where / "scheduler.json"
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -40,22 +42,30 @@ def cluster(tmp_path_factory):
         while not scheduler_file.is_file() and time.monotonic() < deadline:
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
-        for n in range(2):
+        for n, extra in enumerate(worker_envs):
             worker_dir = where / f"worker{n}"  # its own working directory, unlike the sweeps'
             worker_dir.mkdir()
             procs.append(subprocess.Popen([bin_dir / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1",
-                                           "--no-dashboard"], cwd=worker_dir, env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                           "--no-dashboard", *([] if nanny else ["--no-nanny"])], cwd=worker_dir,
+                                          env={**env, **extra}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         from dask.distributed import Client
 
         with Client(address, timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-        yield address
+            client.wait_for_workers(len(worker_envs), timeout=60)
+        yield address, procs[1:]
     finally:
         for proc in reversed(procs):
-            proc.terminate()
+            if proc.poll() is None:
+                proc.terminate()
         for proc in procs:
             proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """The scheduler's address; the scheduler and its two single-threaded workers are stopped after."""
+    with dask_cluster(tmp_path_factory.mktemp("cluster"), [{}, {}]) as (address, _):
+        yield address
 
 
 def sweep(address: str, cwd: Path, *currents: int) -> subprocess.Popen:
@@ -111,3 +121,24 @@ def test_a_card_from_the_callers_own_catalog_runs_on_workers_that_do_not_have_it
     assert proc.returncode == 0, proc.stderr
     assert json.loads((tmp_path / "runs" / "i_max_5" / "run.json").read_text())["status"] == "complete"
     assert "my_fi" in (tmp_path / "runs" / "i_max_5" / "card.toml").read_text()
+
+
+def test_a_sweep_survives_a_worker_killed_mid_run(cli, tmp_path):
+    """``spikenet sweep --scheduler`` on two workers, one of which is killed (SIGKILL, no nanny to
+    restart it) half a second into its first run: Dask gives its run to the other worker, which
+    starts it again in a clean folder, and sweep.csv equals that of the same sweep run here."""
+    from spikenet.runs import read_csv
+
+    grid = ("--grid", "neuron.tau_m=8 ms,10 ms,12 ms,14 ms")
+    doomed = {"SPIKENET_FAULTS": "at=sweep_point,hit=1,signal=SIGKILL,delay=0.5"}
+    with dask_cluster(tmp_path, [{}, doomed], nanny=False) as (address, workers):
+        code, stdout, err = cli("sweep", "lif_fi_curve", *grid, "--smoke", "--scheduler", address,
+                                "--out", tmp_path / "there", "--no-progress")
+        assert workers[1].poll() == -9, "the doomed worker was given no run: the test tested nothing"
+    assert code == 0, err
+    assert f"4 runs on {address}" in err and "4 of 4 runs complete" in stdout
+    code, _, err = cli("sweep", "lif_fi_curve", *grid, "--smoke", "--workers", "1", "--out", tmp_path / "here",
+                       "--no-progress")
+    assert code == 0, err
+    there, here = read_csv(tmp_path / "there" / "sweep.csv"), read_csv(tmp_path / "here" / "sweep.csv")
+    assert list(there["metric"]) == list(here["metric"]) and np.array_equal(there["mean"], here["mean"])

@@ -72,13 +72,16 @@ def test_retention_sweep_through_the_cli(cli, mnist_dir, tmp_path):
     assert code == 0, err
     run = open_run_dir(out)
     table = read_csv(run.figures / "accuracy_vs_retention.csv")
-    assert sorted(zip(table["t_read_s"], table["compensation"])) == [(3600.0, "none"), (3600.0, "per_neuron")]
-    card = sn.load_card(run.path / "runs" / "t_read_0_per_neuron" / "card.toml")["protocol"]
-    assert card.epochs == 0 and card.weights_from.endswith("trained") and card.drift_compensation == "per_neuron"
+    assert sorted(zip(table["seed"], table["t_read_s"], table["compensation"])) == [
+        (1, 3600.0, "none"), (1, 3600.0, "per_neuron"), (2, 3600.0, "none"), (2, 3600.0, "per_neuron")]
+    card = sn.load_card(run.path / "runs" / "t_read_0_per_neuron_seed2" / "card.toml")["protocol"]
+    assert card.epochs == 0 and card.weights_from.endswith("trained_seed2") and card.drift_compensation == "per_neuron"
     assert float(card.t_read / second) == pytest.approx(3600.0)
     metrics = run.read_metrics()
-    trained = json.loads((run.path / "runs" / "trained" / "metrics.json").read_text())
-    assert metrics["accuracy_after_training"] == trained["test_accuracy"]
+    trained = [json.loads((run.path / "runs" / f"trained_seed{s}" / "metrics.json").read_text())["test_accuracy"]
+               for s in (1, 2)]
+    assert metrics["accuracy_after_training"] == pytest.approx(sum(trained) / 2)
+    assert metrics["spread"]["accuracy_after_training"]["per_seed"] == {"1": trained[0], "2": trained[1]}
     assert (run.figures / "accuracy_vs_retention.png").is_file()
 
 

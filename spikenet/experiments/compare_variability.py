@@ -23,15 +23,19 @@ from ..catalog import Card, derive
 from ..errors import CardError
 from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceParams
 from ..runs import RunDir, read_csv, write_csv
-from ..sweep import Point, check_points, run_points
+from ..stats import spread, spread_record
+from ..sweep import Point, check_points, run_points, seeds_of
 from ..params.experiments import CompareVariabilityProtocol
 from ..running import Contract
 
 METRICS = (*(f"{m}_loss" for m in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware")),
            "in_place_advantage")
 """``<method>_loss``: accuracy at the lowest level minus accuracy at the highest, per method (NaN if
-not compared); ``in_place_advantage``: ``stdp_transfer_loss - stdp_in_place_loss``, positive when
-learning on the devices copes better with the variability than programming ideal weights onto them."""
+not compared), the mean over ``protocol.seeds`` seeds; ``in_place_advantage``:
+``stdp_transfer_loss - stdp_in_place_loss`` seed by seed, then averaged, positive when learning on
+the devices copes better with the variability than programming ideal weights onto them.
+``metrics.json`` holds each one's spread over the seeds (``spread``: n, mean, std, 95 % interval,
+every seed's value); an effect is shown only where its interval excludes zero."""
 CONTRACT = Contract(protocol=CompareVariabilityProtocol, metrics=METRICS, uses_device=True, resumable=True)
 
 
@@ -51,40 +55,48 @@ def device_changes(parameter: str, level: float) -> dict[str, float]:
     return {parameter: level}
 
 
+def _name(stem: str, seed: int) -> str:
+    return f"{stem}_seed{seed}"
+
+
 def _points(card: Card, root: Path) -> tuple[list[Point], list[Point]]:
     """Training runs that need nothing (stage 1), and the transfers that need the ideal STDP run (stage 2).
 
     Each point is a card this card embeds (``protocol.stdp_card``, ``protocol.backprop_card``,
-    resolved with its smoke setting when it was loaded) with this section's sizes and seed, and
-    on the devices this card's own ``[device]`` section at the point's level.
+    resolved with its smoke setting when it was loaded) with this section's sizes, one of
+    :func:`~spikenet.sweep.seeds_of`, and on the devices this card's own ``[device]`` section at the point's level.
     """
     proto, exp = card["protocol"], card["experiment"]
     stdp_card = card.used("experiments", proto.stdp_card)
     mlp_card = card.used("experiments", proto.backprop_card)
-    stdp = {"experiment.seed": exp.seed, "protocol.n_train": proto.n_train, "protocol.n_assign": proto.n_assign,
-            "protocol.n_test": proto.n_test}
-    mlp = {"experiment.seed": exp.seed, "protocol.n_train": proto.n_train, "protocol.n_test": proto.n_test,
-           "protocol.hardware_devices": ("ideal",)}
-
-    def point(name: str, base: Card, changes: dict[str, Any]) -> Point:
-        return Point(name, derive(base, changes, origin=f"{card.path}: sweep point {name}"))
-
     first, second_stage = [], []
-    if "stdp_transfer" in proto.methods:
-        first.append(point("stdp_ideal", stdp_card, {**stdp, "experiment.device": "ideal", "device": IdealDeviceParams()}))
-    for i, level in enumerate(proto.levels):
-        on_device = {"experiment.device": exp.device,
-                     "device": dataclasses.replace(card["device"], **device_changes(proto.parameter, level))}
-        if "stdp_in_place" in proto.methods:
-            first.append(point(f"stdp_in_place_{i}", stdp_card, {**stdp, **on_device}))
+    for seed in seeds_of(card):
+        stdp = {"experiment.seed": seed, "protocol.n_train": proto.n_train, "protocol.n_assign": proto.n_assign,
+                "protocol.n_test": proto.n_test}
+        mlp = {"experiment.seed": seed, "protocol.n_train": proto.n_train, "protocol.n_test": proto.n_test,
+               "protocol.hardware_devices": ("ideal",)}
+
+        def point(stem: str, base: Card, changes: dict[str, Any]) -> Point:
+            name = _name(stem, seed)
+            return Point(name, derive(base, changes, origin=f"{card.path}: sweep point {name}"))
+
         if "stdp_transfer" in proto.methods:
-            second_stage.append(point(f"stdp_transfer_{i}", stdp_card,
-                                      {**stdp, **on_device, "protocol.epochs": 0,
-                                       "protocol.weights_from": str(root / "stdp_ideal")}))
-    if "mlp_transfer" in proto.methods:
-        first.append(point("mlp", mlp_card, mlp))
-    if "mlp_noise_aware" in proto.methods:
-        first.append(point("mlp_noise_aware", mlp_card, {**mlp, "protocol.train_weight_noise": proto.noise_aware_std}))
+            first.append(point("stdp_ideal", stdp_card,
+                               {**stdp, "experiment.device": "ideal", "device": IdealDeviceParams()}))
+        for i, level in enumerate(proto.levels):
+            on_device = {"experiment.device": exp.device,
+                         "device": dataclasses.replace(card["device"], **device_changes(proto.parameter, level))}
+            if "stdp_in_place" in proto.methods:
+                first.append(point(f"stdp_in_place_{i}", stdp_card, {**stdp, **on_device}))
+            if "stdp_transfer" in proto.methods:
+                second_stage.append(point(f"stdp_transfer_{i}", stdp_card,
+                                          {**stdp, **on_device, "protocol.epochs": 0,
+                                           "protocol.weights_from": str(root / _name("stdp_ideal", seed))}))
+        if "mlp_transfer" in proto.methods:
+            first.append(point("mlp", mlp_card, mlp))
+        if "mlp_noise_aware" in proto.methods:
+            first.append(point("mlp_noise_aware", mlp_card,
+                               {**mlp, "protocol.train_weight_noise": proto.noise_aware_std}))
     return first, second_stage
 
 
@@ -96,44 +108,69 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     if second_stage:
         results.update(run_points(second_stage, root, workers=proto.workers,
                                   progress=progress, log=log))
-    rows: dict[str, list] = {"method": [], "level": [], "sample": [], "accuracy": []}
+    rows: dict[str, list] = {"method": [], "level": [], "seed": [], "sample": [], "accuracy": []}
 
-    def add(method: str, level: float, sample: int, accuracy: float) -> None:
-        for key, value in zip(rows, (method, level, sample, accuracy)):
+    def add(method: str, level: float, seed: int, sample: int, accuracy: float) -> None:
+        for key, value in zip(rows, (method, level, seed, sample, accuracy)):
             rows[key].append(value)
 
-    for i, level in enumerate(proto.levels):
-        for method in ("stdp_in_place", "stdp_transfer"):
-            if method in proto.methods:
-                add(method, level, 0, results[f"{method}_{i}"]["test_accuracy"])
+    seeds = seeds_of(card)
+    for seed in seeds:
+        for i, level in enumerate(proto.levels):
+            for method in ("stdp_in_place", "stdp_transfer"):
+                if method in proto.methods:
+                    add(method, level, seed, 0, results[_name(f"{method}_{i}", seed)]["test_accuracy"])
     costs = {}
-    for method, name in (("mlp_transfer", "mlp"), ("mlp_noise_aware", "mlp_noise_aware")):
+    for method, stem in (("mlp_transfer", "mlp"), ("mlp_noise_aware", "mlp_noise_aware")):
         if method in proto.methods:
-            curve, costs[method] = _mlp_on_devices(card, root / name, log)
-            for level, sample, accuracy in curve:
-                add(method, level, sample, accuracy)
+            for seed in seeds:
+                curve, costs[method] = _mlp_on_devices(card, root / _name(stem, seed), seed, log)
+                for level, sample, accuracy in curve:
+                    add(method, level, seed, sample, accuracy)
     stdp_runs = [k for k in results if k.startswith(("stdp_in_place_", "stdp_transfer_"))]
     if stdp_runs:
         costs["stdp"] = _stdp_costs(card, root / stdp_runs[0], results[stdp_runs[0]])
     write_csv(run.figures / "accuracy_vs_variability.csv", rows)
     metrics: dict[str, Any] = {}
+    spreads: dict[str, dict[str, Any]] = {}
     curves: dict[str, dict[str, list[float]]] = {}
+    losses: dict[str, np.ndarray] = {}
+    levels = list(proto.levels)
     for method in ("stdp_in_place", "stdp_transfer", "mlp_transfer", "mlp_noise_aware"):
-        pick = [k for k, m in enumerate(rows["method"]) if m == method]
-        if not pick:
+        if method not in proto.methods:
             metrics[f"{method}_loss"] = float("nan")
             continue
-        levels = sorted(set(rows["level"][k] for k in pick))
-        means = [float(np.mean([rows["accuracy"][k] for k in pick if rows["level"][k] == lv])) for lv in levels]
-        curves[method] = {"level": levels, "accuracy": means}
-        metrics[f"{method}_loss"] = means[0] - means[-1]
-    metrics["in_place_advantage"] = metrics["stdp_transfer_loss"] - metrics["stdp_in_place_loss"]
-    metrics.update(curves=curves, costs_per_inference=costs, parameter=proto.parameter,
-                   device=card["experiment"].device)
+        # accuracy[seed, level]: the mean over device samples of one seed's run at one level
+        accuracy = _per_seed(rows, method, seeds, levels)
+        losses[method] = accuracy[:, 0] - accuracy[:, -1]
+        at_level = [spread(accuracy[:, j]) for j in range(len(levels))]
+        curves[method] = {"level": levels, "accuracy": [s.mean for s in at_level],
+                          "ci95_low": [s.ci_low for s in at_level], "ci95_high": [s.ci_high for s in at_level]}
+        spreads[f"{method}_loss"] = spread_record(losses[method], seeds)
+        metrics[f"{method}_loss"] = spreads[f"{method}_loss"]["mean"]
+    if "stdp_transfer" in losses and "stdp_in_place" in losses:
+        advantage = losses["stdp_transfer"] - losses["stdp_in_place"]  # paired: the same seeds
+        spreads["in_place_advantage"] = spread_record(advantage, seeds)
+        metrics["in_place_advantage"] = spreads["in_place_advantage"]["mean"]
+    else:
+        metrics["in_place_advantage"] = float("nan")
+    metrics.update(seeds=seeds, spread=spreads, curves=curves, costs_per_inference=costs,
+                   parameter=proto.parameter, device=card["experiment"].device)
     return metrics
 
 
-def _mlp_on_devices(card: Card, folder: Path, log) -> tuple[list[tuple[float, int, float]], dict[str, float]]:
+def _per_seed(rows: dict[str, list], method: str, seeds: list[int], levels: list[float]) -> np.ndarray:
+    """Accuracy of ``method`` as an array [seed, level], averaged over device samples."""
+    out = np.full((len(seeds), len(levels)), np.nan)
+    for a, seed in enumerate(seeds):
+        for b, level in enumerate(levels):
+            values = [acc for m, lv, s, acc in zip(rows["method"], rows["level"], rows["seed"], rows["accuracy"])
+                      if m == method and lv == level and s == seed]
+            out[a, b] = float(np.mean(values))
+    return out
+
+
+def _mlp_on_devices(card: Card, folder: Path, seed: int, log) -> tuple[list[tuple[float, int, float]], dict[str, float]]:
     """Program the trained MLP of ``folder`` onto the device at every level; (level, sample, accuracy) rows."""
     import torch
 
@@ -148,7 +185,7 @@ def _mlp_on_devices(card: Card, folder: Path, log) -> tuple[list[tuple[float, in
     for level in proto.levels:
         params = dataclasses.replace(base, **device_changes(proto.parameter, level))
         for sample in range(proto.device_samples):
-            generator = torch.Generator().manual_seed(sample_seed(card["experiment"].seed, f"{level}", sample))
+            generator = torch.Generator().manual_seed(sample_seed(seed, f"{level}", sample))
             programmed, _ = analog.program_model(model, params, generator, tolerance=mp.program_tolerance,
                                                  max_pulses=mp.program_max_pulses, t_read=float(mp.t_read / second),
                                                  range_quantile=mp.range_quantile)
@@ -191,14 +228,20 @@ def draw(run: RunDir) -> list[Path]:
             if not pick.any():
                 continue
             levels = np.unique(table["level"][pick])
-            acc = [100 * table["accuracy"][pick & (table["level"] == lv)] for lv in levels]
-            ax.errorbar(100 * levels, [a.mean() for a in acc], yerr=[a.std() for a in acc], marker=markers[method],
-                        capsize=3, label=label)
+            seeds = np.unique(table["seed"][pick]) if "seed" in table else np.array([0])
+            # per seed, the mean over device samples; then the spread over seeds
+            spreads = [spread([100 * table["accuracy"][pick & (table["level"] == lv) & (table["seed"] == s)].mean()
+                               for s in seeds]) for lv in levels]
+            half = np.nan_to_num([sp.half_width for sp in spreads])
+            ax.errorbar(100 * levels, [sp.mean for sp in spreads], yerr=half, marker=markers[method], capsize=3,
+                        label=label)
         parameter = {"c2c_std": "cycle-to-cycle variability (% of range)",
                      "d2d_std": "device-to-device variability (relative std, %)",
                      "stuck": "stuck devices (%)"}.get(info.get("parameter", ""), "variability (%)")
         ax.set_xlabel(parameter)
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"Accuracy against variability of {info.get('device', 'the device')}")
+        n = len(info.get("seeds", [0]))
+        ax.set_title(f"Accuracy against variability of {info.get('device', 'the device')}\n"
+                     f"mean and 95 % CI over {n} seed(s)" + (" (one seed: no interval)" if n == 1 else ""), fontsize=9)
         ax.legend()
         return [fig.save_figure(figure, run.figure("accuracy_vs_variability"))]

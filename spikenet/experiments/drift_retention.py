@@ -22,14 +22,18 @@ from ..catalog import Card, derive
 from ..errors import CardError
 from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
-from ..sweep import Point, check_points, run_points
+from ..stats import spread, spread_record
+from ..sweep import Point, check_points, run_points, seeds_of
 from ..params.experiments import DriftRetentionProtocol
 from ..running import Contract
 
 METRICS = ("accuracy_after_training", "loss_uncompensated", "loss_compensated")
 """``accuracy_after_training``: test accuracy of the trained run itself (evaluated at once);
 ``loss_<c>``: that minus the accuracy at the longest retention time, without / with per-neuron
-drift compensation (NaN where not evaluated)."""
+drift compensation (NaN where not evaluated); each the mean over ``protocol.seeds`` trainings,
+with its spread (n, std, 95 % interval, every seed's value) under ``spread`` in metrics.json."""
+LOSS_METRICS = {"none": "loss_uncompensated", "per_neuron": "loss_compensated"}
+"""The loss metric of each drift compensation."""
 CONTRACT = Contract(protocol=DriftRetentionProtocol, metrics=METRICS, uses_device=True, resumable=True)
 
 
@@ -39,39 +43,43 @@ def check(card: Card) -> None:
         raise CardError(f"{card.path}: experiment.device = {card['experiment'].device!r} does not drift "
                         "(drift_nu = 0): name a device card with drift, e.g. pcm_2pcm")
     trained, evaluations = _points(card, Path("runs"))
-    check_points([trained])
+    check_points(trained, workers=card["protocol"].workers)
     check_points(evaluations, workers=card["protocol"].workers, runner_checks=False)
 
 
-def _sizes(card: Card) -> dict[str, Any]:
+def _sizes(card: Card, seed: int) -> dict[str, Any]:
     """The seed, device and sizes this card gives every run of ``protocol.stdp_card``."""
     proto = card["protocol"]
-    sizes: dict[str, Any] = {"experiment.seed": card["experiment"].seed,
-                             "experiment.device": card["experiment"].device, "device": card["device"]}
+    sizes: dict[str, Any] = {"experiment.seed": seed, "experiment.device": card["experiment"].device,
+                             "device": card["device"]}
     for key in ("n_train", "n_assign", "n_test"):
         if getattr(proto, key):
             sizes[f"protocol.{key}"] = getattr(proto, key)
     return sizes
 
 
-def _point_name(i: int, compensation: str) -> str:
-    return f"t_read_{i}_{compensation}"
+def _point_name(i: int, compensation: str, seed: int) -> str:
+    return f"t_read_{i}_{compensation}_seed{seed}"
 
 
-def _points(card: Card, root: Path) -> tuple[Point, list[Point]]:
-    """The training run, and the evaluations of its devices that need it (cards derived from the
-    ``protocol.stdp_card`` this card embeds)."""
+def _trained_name(seed: int) -> str:
+    return f"trained_seed{seed}"
+
+
+def _points(card: Card, root: Path) -> tuple[list[Point], list[Point]]:
+    """The training runs (one per seed), and the evaluations of their devices that need them
+    (cards derived from the ``protocol.stdp_card`` this card embeds)."""
     proto = card["protocol"]
     base = card.used("experiments", proto.stdp_card)
 
-    def point(name: str, changes: dict[str, Any]) -> Point:
-        return Point(name, derive(base, {**_sizes(card), **changes}, origin=f"{card.path}: sweep point {name}"))
+    def point(name: str, seed: int, changes: dict[str, Any]) -> Point:
+        return Point(name, derive(base, {**_sizes(card, seed), **changes}, origin=f"{card.path}: sweep point {name}"))
 
-    trained = point("trained", {})
+    trained = [point(_trained_name(s), s, {}) for s in seeds_of(card)]
     evaluations = [
-        point(_point_name(i, c), {"protocol.epochs": 0, "protocol.weights_from": str(root / "trained"),
-                                  "protocol.t_read": t, "protocol.drift_compensation": c})
-        for i, t in enumerate(proto.t_reads) for c in proto.compensations
+        point(_point_name(i, c, s), s, {"protocol.epochs": 0, "protocol.weights_from": str(root / _trained_name(s)),
+                                        "protocol.t_read": t, "protocol.drift_compensation": c})
+        for s in seeds_of(card) for i, t in enumerate(proto.t_reads) for c in proto.compensations
     ]
     return trained, evaluations
 
@@ -80,27 +88,35 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     proto = card["protocol"]
     root = run.path / "runs"
     trained, evaluations = _points(card, root)
-    first = run_points([trained], root, workers=1, progress=progress, log=log)["trained"]
+    first = run_points(trained, root, workers=proto.workers, progress=progress, log=log)
     results = run_points(evaluations, root, workers=proto.workers, progress=progress, log=log)
-    rows: dict[str, list] = {"t_read_s": [], "compensation": [], "test_accuracy": [], "no_answer_fraction": [],
-                             "drift_gain_mean": []}
-    for i, t in enumerate(proto.t_reads):
-        for c in proto.compensations:
-            m = results[_point_name(i, c)]
-            for key, value in zip(rows, (float(t / second), c, m["test_accuracy"], m["no_answer_fraction"],
-                                         m.get("drift_gain_mean"))):
-                rows[key].append(float("nan") if value is None else value)
+    seeds = seeds_of(card)
+    rows: dict[str, list] = {"t_read_s": [], "compensation": [], "seed": [], "test_accuracy": [],
+                             "no_answer_fraction": [], "drift_gain_mean": []}
+    for s in seeds:
+        for i, t in enumerate(proto.t_reads):
+            for c in proto.compensations:
+                m = results[_point_name(i, c, s)]
+                for key, value in zip(rows, (float(t / second), c, s, m["test_accuracy"], m["no_answer_fraction"],
+                                             m.get("drift_gain_mean"))):
+                    rows[key].append(float("nan") if value is None else value)
     write_csv(run.figures / "accuracy_vs_retention.csv", rows)
     longest = int(np.argmax([float(t / second) for t in proto.t_reads]))
+    after = [first[_trained_name(s)]["test_accuracy"] for s in seeds]
+    spreads = {"accuracy_after_training": spread_record(after, seeds)}
 
     def loss(compensation: str) -> float:
         if compensation not in proto.compensations:
             return float("nan")
-        return first["test_accuracy"] - results[_point_name(longest, compensation)]["test_accuracy"]
+        per_seed = [a - results[_point_name(longest, compensation, s)]["test_accuracy"] for a, s in zip(after, seeds)]
+        spreads[LOSS_METRICS[compensation]] = spread_record(per_seed, seeds)
+        return float(np.mean(per_seed))
 
-    return {"accuracy_after_training": first["test_accuracy"], "loss_uncompensated": loss("none"),
-            "loss_compensated": loss("per_neuron"), "device": card["experiment"].device,
-            "longest_t_read_s": float(proto.t_reads[longest] / second)}
+    metrics = {"accuracy_after_training": float(np.mean(after)),
+               **{metric: loss(compensation) for compensation, metric in LOSS_METRICS.items()}}
+    metrics.update(seeds=seeds, spread=spreads, device=card["experiment"].device,
+                   longest_t_read_s=float(proto.t_reads[longest] / second))
+    return metrics
 
 
 def draw(run: RunDir) -> list[Path]:
@@ -114,12 +130,16 @@ def draw(run: RunDir) -> list[Path]:
         for compensation, label in labels.items():
             pick = (table["compensation"] == compensation) & (table["t_read_s"] > 0)
             if pick.any():
-                order = np.argsort(table["t_read_s"][pick])
-                ax.plot(table["t_read_s"][pick][order], 100 * table["test_accuracy"][pick][order], marker="o",
-                        label=label)
+                times = np.unique(table["t_read_s"][pick])
+                spreads = [spread(100 * table["test_accuracy"][pick & (table["t_read_s"] == t)]) for t in times]
+                ax.errorbar(times, [sp.mean for sp in spreads], yerr=np.nan_to_num([sp.half_width for sp in spreads]),
+                            marker="o", capsize=3, label=label)
         if "accuracy_after_training" in info:
+            after = info.get("spread", {}).get("accuracy_after_training", {})
             ax.axhline(100 * info["accuracy_after_training"], color="0.4", linestyle="--",
                        label="evaluated right after training")
+            if after.get("n", 0) > 1:
+                ax.axhspan(100 * after["ci95_low"], 100 * after["ci95_high"], color="0.4", alpha=0.12, linewidth=0)
         ax.set_xscale("log")
         marks = {"1 min": 60, "1 h": 3600, "1 day": 86400, "1 month": 30 * 86400, "1 year": 365 * 86400}
         lo, hi = ax.get_xlim()
@@ -129,6 +149,8 @@ def draw(run: RunDir) -> list[Path]:
                 ax.text(t, ax.get_ylim()[0], f" {name}", rotation=90, va="bottom", ha="left", fontsize=8, color="0.4")
         ax.set_xlabel("retention time: end of training to evaluation (s)")
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"Trained on {info.get('device', 'the device')}: accuracy after drift")
+        n = len(info.get("seeds", [0]))
+        ax.set_title(f"Trained on {info.get('device', 'the device')}: accuracy after drift\n"
+                     f"mean and 95 % CI over {n} training(s)" + (" (one: no interval)" if n == 1 else ""), fontsize=9)
         ax.legend()
         return [fig.save_figure(figure, run.figure("accuracy_vs_retention"))]

@@ -323,6 +323,8 @@ class CompareVariabilityProtocol:
                                     "layer's largest |w|)", gt=0, le=1, default=0.1)
     device_samples: int = integer("sets of devices per level for the transferred MLPs", ge=1, le=1000,
                                   default=3)
+    seeds: int = integer("runs of every learner at every level, with seeds experiment.seed, +1, ...; the "
+                         "metrics are their means, with a 95 % interval in metrics.json", ge=1, le=100, default=3)
     workers: int = integer("local Dask workers (0: one per core); a scheduler address in "
                            "$SPIKENET_DASK_SCHEDULER runs the sweep there instead", ge=0, le=1024, default=0)
 
@@ -354,6 +356,9 @@ class DriftRetentionProtocol:
     n_assign: int = integer("training images that assign the neurons' classes (0: the stdp card's)", ge=0,
                             le=60_000, default=0)
     n_test: int = integer("test images (0: the stdp card's)", ge=0, le=10_000, default=0)
+    seeds: int = integer("trainings (each evaluated at every retention time), with seeds experiment.seed, +1, "
+                         "...; the metrics are their means, with a 95 % interval in metrics.json", ge=1, le=100,
+                         default=3)
     workers: int = integer("local Dask workers (0: one per core); a scheduler address in "
                            "$SPIKENET_DASK_SCHEDULER runs the sweep there instead", ge=0, le=1024, default=0)
 
