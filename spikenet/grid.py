@@ -189,7 +189,11 @@ def plan_sweep(experiment: str | os.PathLike, grid: Sequence[str], *, seeds: int
                 card = load_card(experiment, "experiments", overrides=[*overrides, *setting], smoke=smoke, seed=s,
                                  catalog=catalog)
             except CardError as exc:
-                raise CardError(f"--grid {', '.join(setting)}: {exc}") from None
+                # The card names a grid value as the override it was applied as (--set KEY).
+                message = str(exc)
+                for a in axes:
+                    message = message.replace(f"--set {a.key}", f"--grid {a.key}")
+                raise CardError(message if "--grid" in message else f"--grid {', '.join(setting)}: {message}") from None
             values = {a.key: _resolved_value(card, a.key) for a in axes}
             points.append(GridPoint(names[(combo, s)], values, s, card))
     return GridSweep(base, axes, tuple(first_seed + i for i in range(seeds)), tuple(points))

@@ -194,15 +194,14 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
                             "(or set the sweep's workers to 1)") from None
     cluster = None
     if scheduler is None:
-        # A dashboard needs bokeh; ":0" takes a free port (two sweeps at once no longer fight over 8787).
-        dashboard = ":0" if importlib.util.find_spec("bokeh") is not None else None
-        cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=dashboard)
+        # ":0" takes a free port: two sweeps at once do not fight over 8787 (Dask hosts its HTTP
+        # server even without bokeh, and None means 8787).
+        cluster = LocalCluster(n_workers=n_local, threads_per_worker=1, processes=True, dashboard_address=":0")
         client = Client(cluster)
     else:
         client = _connect(scheduler)
     where = scheduler or f"a local Dask cluster of {n_local} workers"
-    link = _dashboard_link(client)
-    _say(announce, log, f"{len(points)} runs on {where}" + (f"; Dask dashboard at {link}" if link else ""))
+    _say(announce, log, f"{len(points)} runs on {where}; {_dashboard_line(client, local=cluster is not None)}")
     bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
     try:
         futures = {client.submit(run_point, card_to_toml(p.card), str(root / p.name), key=_task_key(root, p),
@@ -224,15 +223,17 @@ def _say(announce: Callable[[str], None] | None, log, line: str) -> None:
         announce(line)
 
 
-def _dashboard_link(client) -> str | None:
-    """The address of the cluster's dashboard, or None when it has none (bokeh is not installed)."""
+def _dashboard_line(client, *, local: bool) -> str:
+    """Where the cluster's dashboard is, or why there is none. Without bokeh a local cluster's
+    dashboard page only says that bokeh is missing, so it is not offered as an address."""
+    if local and importlib.util.find_spec("bokeh") is None:
+        return "no Dask dashboard (it needs bokeh>=3.1: pip install bokeh)"
     try:
-        info = client.scheduler_info()
-        if not info.get("services", {}).get("dashboard"):
-            return None
-        return client.dashboard_link
+        if client.scheduler_info().get("services", {}).get("dashboard"):
+            return f"Dask dashboard at {client.dashboard_link}"
     except Exception:  # noqa: BLE001 - only a courtesy line; the sweep does not depend on it
-        return None
+        pass
+    return "the scheduler has no Dask dashboard"
 
 
 def _task_key(root: Path, point: Point) -> str:
