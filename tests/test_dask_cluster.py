@@ -58,7 +58,11 @@ def dask_cluster(where: Path, worker_envs: list[dict[str, str]], nanny: bool = T
             if proc.poll() is None:
                 proc.terminate()
         for proc in procs:
-            proc.wait(timeout=30)
+            try:  # a worker without a nanny may wait for its running simulation before it stops
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")
