@@ -228,10 +228,12 @@ def draw(run: RunDir) -> list[Path]:
             if not pick.any():
                 continue
             levels = np.unique(table["level"][pick])
-            seeds = np.unique(table["seed"][pick]) if "seed" in table else np.array([0])
-            # per seed, the mean over device samples; then the spread over seeds
-            spreads = [spread([100 * table["accuracy"][pick & (table["level"] == lv) & (table["seed"] == s)].mean()
-                               for s in seeds]) for lv in levels]
+            if "seed" not in table:  # a comparison of one seed, made before seeds existed
+                table["seed"] = np.zeros(len(table["method"]), dtype=int)
+            seeds = list(np.unique(table["seed"][pick]))
+            # per seed, the mean over device samples (as simulate computed it); then the spread over seeds
+            accuracy = 100 * _per_seed(table, method, seeds, list(levels))
+            spreads = [spread(accuracy[:, j]) for j in range(len(levels))]
             half = np.nan_to_num([sp.half_width for sp in spreads])
             ax.errorbar(100 * levels, [sp.mean for sp in spreads], yerr=half, marker=markers[method], capsize=3,
                         label=label)
@@ -240,6 +242,8 @@ def draw(run: RunDir) -> list[Path]:
                      "stuck": "stuck devices (%)"}.get(info.get("parameter", ""), "variability (%)")
         ax.set_xlabel(parameter)
         ax.set_ylabel("test accuracy (%)")
+        low, high = ax.get_ylim()  # a t-interval over few seeds can reach past what an accuracy can be
+        ax.set_ylim(max(low, 0.0), min(high, 100.0))
         n = len(info.get("seeds", [0]))
         ax.set_title(f"Accuracy against variability of {info.get('device', 'the device')}\n"
                      f"mean and 95 % CI over {n} seed(s)" + (" (one seed: no interval)" if n == 1 else ""), fontsize=9)
