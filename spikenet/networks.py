@@ -491,7 +491,8 @@ def _input_synapses(sections: dict[str, Any], inputs: NeuronGroup, exc: NeuronGr
     device = device if device is not None else IdealDeviceParams()
     dev = memristive.brian2_device(device)
     syn = synapses(inputs, exc, sections["plasticity"], device=device, target=target, connect=False,
-                   dt=sections["network"].dt, name="input_synapses", drift_gain="drift_gain" if compensate else None)
+                   dt=sections["network"].dt, name="input_synapses", drift_gain="drift_gain" if compensate else None,
+                   drift_refresh=_slot(sections["network"]))
     syn.connect(n=dev.multiplicity)
     # The switches and spike times; weights and device states come from `state` (a compiled
     # program cannot read values back before it has run, so nothing is sampled here).

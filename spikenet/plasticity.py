@@ -170,13 +170,14 @@ _RULES: dict[type, Callable[[Any, Callable[[str], str]], RuleCode]] = {
 _PLASTIC_SWITCH = "plastic : 1 (shared)  # 1: the rule changes weights; 0: weights frozen (evaluation)\n"
 
 
-def rule_code(rule: Any, device: Any) -> RuleCode:
-    """The Brian2 code of learning rule ``rule`` (parameters) storing weights in ``device``.
+def rule_code(rule: Any, device: Any, code: memristive.Brian2Device | None = None) -> RuleCode:
+    """The Brian2 code of learning rule ``rule`` (parameters) storing weights in ``device``
+    (``code``: the device's Brian2 code when not the default, see :func:`memristive.brian2_device`).
 
     Every requested change is multiplied by the shared switch ``plastic`` (1 learns, 0 freezes
     the weights, as for evaluation; traces keep running either way).
     """
-    code = memristive.brian2_device(device)
+    code = code if code is not None else memristive.brian2_device(device)
     rc = _RULES[type(rule)](rule, lambda dw: code.update(f"plastic * ({dw})"))
     return dataclasses.replace(rc, model=rc.model + code.model + _PLASTIC_SWITCH)
 
@@ -206,6 +207,7 @@ def synapses(
     catalog: str | None = None,
     rng: np.random.Generator | None = None,
     drift_gain: str | None = None,
+    drift_refresh: Quantity | None = None,
     **overrides: Any,
 ) -> Synapses:
     """Plastic Brian2 ``Synapses`` from ``pre`` to ``post`` that learn by ``rule`` on ``device``.
@@ -238,13 +240,18 @@ def synapses(
         A variable of ``post`` (dimensionless) by which each read's signal is multiplied: drift
         compensation (:func:`spikenet.networks.add_drift_compensation` sets it). ``None``: reads
         as the device gives them.
+    drift_refresh
+        Evaluate a drifting device's drift law once per this interval (at its start) for every
+        synapse instead of at every transmitted spike: a network that shows images in slots passes
+        its slot (see :func:`spikenet.memristive.brian2_device` for the error bound). ``None``:
+        every read evaluates the law at its own time.
     overrides
         Rule parameters with units, checked like card values (``tau_plus=15 * ms``).
     """
     params = rule_params(rule, catalog=catalog, **overrides)
     device = device_params(device, catalog=catalog)
-    dev = memristive.brian2_device(device)
-    code = rule_code(params, device)
+    dev = memristive.brian2_device(device, cached_drift=drift_refresh is not None)
+    code = rule_code(params, device, dev)
     if not code.spiking and not isinstance(device, IdealDeviceParams):
         raise CardError(f"the rate-based rule {type(params).RULE!r} runs on the ideal device only")
     on_pre = code.on_pre
@@ -271,6 +278,8 @@ def synapses(
         condition = None if connect is True else connect
         syn.connect(condition=condition, n=dev.multiplicity)
         initialise(syn, params, device, w_init, rng)
+    if dev.refresh:
+        syn.run_regularly(dev.refresh, dt=drift_refresh, when="start", name=f"{syn.name}_drift_refresh")
     return syn
 
 

@@ -25,6 +25,7 @@ from ..params.devices import (
     SoftBoundDeviceParams,
     _BinaryDeviceParams,
 )
+from .brian2_functions import DEVICE_FUNCTIONS
 from .numpy_models import DeviceArray
 
 __all__ = ["Brian2Device", "brian2_device", "initial_device_state", "device_namespace"]
@@ -42,8 +43,7 @@ pulses_ltd : 1  # depressing pulses received
 _PULSES = """
 dw_req = {dw}
 up_pulse = int(dw_req > 0)
-wanted = abs(dw_req) / (w_max - w_min) * ({per_range})
-n_pulse = floor(wanted) + int(rand() < wanted - floor(wanted))
+n_pulse = stochastic_round(abs(dw_req) / (w_max - w_min) * ({per_range}))
 free = int(stuck == 0) * int(n_pulse > 0)
 """
 
@@ -55,7 +55,8 @@ pulses_ltd += (1 - up_pulse) * n_pulse
 w = w_min + (w_max - w_min) * x
 """
 
-_EXP_CURVE = "(bcurve_{k} - (bcurve_{k} - {x}) * exp(-({sign}n_pulse) / acurve_{k}))"
+_FRESH_READ = "drift_read = drift_read + free * (1 - drift_read)\n"
+"""A device just programmed has not drifted yet (its cached drift factor is 1)."""
 
 
 @dataclass(frozen=True)
@@ -78,53 +79,55 @@ class Brian2Device:
     signal: str = "0"
     """Magnitude of the noiseless read signal at time ``t`` (drift included), in units of
     ``g_max - g_min``: what a calibration read of this device measures (:func:`drift_signal`)."""
+    refresh: str = ""
+    """Statements that recompute the cached drift factors (``drift_read``) at time ``t``; empty
+    when reads evaluate the drift law themselves (or the device does not drift). Run them at
+    regular times (:func:`spikenet.plasticity.synapses` with ``drift_refresh``)."""
 
     @property
     def state(self) -> tuple[str, ...]:
-        """Names of the per-synapse device variables (what a checkpoint must keep besides ``w``)."""
-        return tuple(re.findall(r"^\s*(\w+)\s*:", self.model, flags=re.MULTILINE))
-
-
-def _curve(k: str, levels: str, a: str) -> str:
-    """Temporaries ``acurve_k`` (A, in pulses) and ``bcurve_k`` of NeuroSim's curve for one branch."""
-    return f"acurve_{k} = {a} * {levels} * dscale\nbcurve_{k} = 1 / (1 - exp(-{levels} / acurve_{k}))\n"
+        """Names of the per-synapse device variables (what a checkpoint must keep besides ``w``);
+        the cached drift factor is not among them (``refresh`` recomputes it)."""
+        names = re.findall(r"^\s*(\w+)\s*:", self.model, flags=re.MULTILINE)
+        return tuple(n for n in names if n != "drift_read")
 
 
 def _linear(p: LinearDeviceParams):
     body = ("x_new = clip(x + (2 * up_pulse - 1) * n_pulse * dscale / (levels - 1)"
-            " + c2c_std * sqrt(n_pulse) * randn(), 0, 1)")
+            " + c2c_std * sqrt(n_pulse) * randn_if(n_pulse), 0, 1)")
     return "(levels - 1)", body, ""
 
 
+# Each branch calls curve_step with its own pulse count (0 on the other branch), so only the
+# branch a spike takes evaluates its exponentials; noise is drawn only for devices that get pulses.
 def _soft_bound(p: SoftBoundDeviceParams):
-    body = (_curve("up", "levels_ltp", "a_ltp") + _curve("dn", "levels_ltd", "a_ltd")
-            + "x_new = clip(up_pulse * " + _EXP_CURVE.format(k="up", x="x", sign="")
-            + " + (1 - up_pulse) * " + _EXP_CURVE.format(k="dn", x="x", sign="-")
-            + " + c2c_std * sqrt(n_pulse) * randn(), 0, 1)")
+    body = """x_up = curve_step(x, up_pulse * n_pulse, a_ltp * levels_ltp * dscale, levels_ltp)
+x_dn = curve_step(x, -(1 - up_pulse) * n_pulse, a_ltd * levels_ltd * dscale, levels_ltd)
+x_new = clip(x_up + x_dn - x + c2c_std * sqrt(n_pulse) * randn_if(n_pulse), 0, 1)"""
     return "(up_pulse * levels_ltp + (1 - up_pulse) * levels_ltd)", body, ""
 
 
 def _pcm(p: PCMDeviceParams):
-    body = (_curve("set", "levels_set", "a_set")
-            + "x_new = clip(up_pulse * (" + _EXP_CURVE.format(k="set", x="x", sign="")
-            + " + c2c_std * sqrt(n_pulse) * randn()) + (1 - up_pulse) * abs(c2c_std * randn()), 0, 1)")
+    body = """noise = c2c_std * randn_if(n_pulse)
+x_set = curve_step(x, up_pulse * n_pulse, a_set * levels_set * dscale, levels_set) + sqrt(n_pulse) * noise
+x_new = clip(up_pulse * x_set + (1 - up_pulse) * abs(noise), 0, 1)"""
     return "(up_pulse * levels_set + (1 - up_pulse))", body, ""
 
 
 def _pcm_2pcm(p: PCM2DeviceParams):
-    body = (_curve("set", "levels_set", "a_set")
-            + "xp_new = clip(xp + up_pulse * (" + _EXP_CURVE.format(k="set", x="xp", sign="")
-            + " - xp + c2c_std * sqrt(n_pulse) * randn()), 0, 1)\n"
-            + "xm_new = clip(xm + (1 - up_pulse) * (" + _EXP_CURVE.format(k="set", x="xm", sign="")
-            + " - xm + c2c_std * sqrt(n_pulse) * randn()), 0, 1)\n"
-            + """refresh = int((xp_new > refresh_threshold) or (xm_new > refresh_threshold))
+    body = """a_pulses = a_set * levels_set * dscale
+n_plus = up_pulse * n_pulse
+n_minus = (1 - up_pulse) * n_pulse
+xp_new = clip(curve_step(xp, n_plus, a_pulses, levels_set) + c2c_std * sqrt(n_plus) * randn_if(n_plus), 0, 1)
+xm_new = clip(curve_step(xm, n_minus, a_pulses, levels_set) + c2c_std * sqrt(n_minus) * randn_if(n_minus), 0, 1)
+refresh = int((xp_new > refresh_threshold) or (xm_new > refresh_threshold))
 d_pair = xp_new - xm_new
-write_noise = c2c_std * randn()
+write_noise = c2c_std * randn_if(refresh)
 xp_new = xp_new + refresh * (clip(d_pair + write_noise, 0, 1) * int(d_pair > 0) - xp_new)
 xm_new = xm_new + refresh * (clip(-d_pair + write_noise, 0, 1) * int(d_pair <= 0) - xm_new)
 xp = xp + free * (xp_new - xp)
 xm = xm + free * (xm_new - xm)
-x_new = (xp - xm + 1) / 2""")
+x_new = (xp - xm + 1) / 2"""
     return "(2 * levels_set)", body, "xp : 1  # G+ device\nxm : 1  # G- device\n"
 
 
@@ -132,7 +135,7 @@ def _binary(p: _BinaryDeviceParams):
     body = """prob = up_pulse * (1 - (1 - p_set_dev)**n_pulse) + (1 - up_pulse) * (1 - (1 - p_reset_dev)**n_pulse)
 switched = int(rand() < prob)
 on = on + free * switched * (up_pulse - on)
-g_drawn = on * g_max * exp(sigma_ln_on * randn()) + (1 - on) * g_min * exp(sigma_ln_off * randn())
+g_drawn = on * g_max * exp(sigma_ln_on * randn_if(free)) + (1 - on) * g_min * exp(sigma_ln_off * randn_if(free))
 x_new = (g_drawn - g_min) / (g_max - g_min)"""
     extra = "on : 1  # 1 when the device is in its ON (low-resistance) state\np_set_dev : 1\np_reset_dev : 1\n"
     return "1", body, extra
@@ -147,11 +150,15 @@ _MODELS: dict[type, Callable] = {
 }
 
 
-def _drifted(p) -> str:
-    """The normalised conductance ``x`` after the drift since programming (no read noise)."""
+_DRIFT_FACTOR = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
+
+
+def _drifted(p, cached: bool = False) -> str:
+    """The normalised conductance ``x`` after the drift since programming (no read noise);
+    ``cached``: with the factor of the drift law as last refreshed (``drift_read``)."""
     if p.drift_nu <= 0:
         return "x"
-    factor = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
+    factor = "drift_read" if cached else _DRIFT_FACTOR
     if isinstance(p, PCM2DeviceParams):
         # G+ and G- drift alike, so their difference shrinks and the g_min offsets cancel
         return f"(0.5 + (x - 0.5) * {factor})"
@@ -173,8 +180,8 @@ def _compensated(p, x: str, gain: str) -> str:
     return f"(({x} + g_min / (g_max - g_min)) * {gain} - g_min / (g_max - g_min))"
 
 
-def _read_expression(p, gain: str | None = None) -> str:
-    x = _drifted(p)
+def _read_expression(p, gain: str | None = None, cached: bool = False) -> str:
+    x = _drifted(p, cached)
     if gain is not None:
         x = _compensated(p, x, gain)
     if p.read_noise_std > 0:
@@ -226,21 +233,36 @@ def _initialise(p) -> Callable[[Any, np.random.Generator], None]:
     return initialise
 
 
-def brian2_device(device: Any) -> Brian2Device:
-    """The Brian2 code of a device model (``ideal``: the change itself, clipped to the rule's range)."""
+def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
+    """The Brian2 code of a device model (``ideal``: the change itself, clipped to the rule's range).
+
+    Parameters
+    ----------
+    cached_drift
+        Reads use a per-synapse drift factor that :attr:`Brian2Device.refresh` recomputes (and
+        programming resets to 1) instead of evaluating the drift's power law at every transmitted
+        spike. Between two refreshes ``T`` apart a read overstates the drifted conductance by at
+        most a factor ``(1 + T / t0)^nu`` (the whole drift of a device programmed just after a
+        refresh): 1.0012 for ``t0`` = 20 s, ``T`` = 500 ms, ``nu`` = 0.05.
+    """
     if isinstance(device, IdealDeviceParams):
         return Brian2Device("", lambda dw: f"w = clip(w + ({dw}), w_min, w_max)", "w", 1, lambda syn, rng: None)
     kind = next(cls for cls in type(device).__mro__ if cls in _MODELS)  # the most specific model
     per_range, body, extra = _MODELS[kind](device)
+    cached = cached_drift and device.drift_nu > 0
+    if cached:
+        extra += "drift_read : 1  # cached drift factor of the read, refreshed by `refresh`\n"
 
     def update(dw: str) -> str:
-        return _PULSES.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT
+        return _PULSES.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT + (_FRESH_READ if cached else "")
 
     multiplicity = getattr(device, "redundancy", 1)
-    return Brian2Device(_STATE + extra, update, _read_expression(device), multiplicity, _initialise(device),
-                        lambda gain: _read_expression(device, gain), f"abs({_signal(device, _drifted(device))})")
+    return Brian2Device(_STATE + extra, update, _read_expression(device, cached=cached), multiplicity,
+                        _initialise(device), lambda gain: _read_expression(device, gain, cached),
+                        f"abs({_signal(device, _drifted(device))})",
+                        f"drift_read = {_DRIFT_FACTOR}" if cached else "")
 
 
 def device_namespace(device: Any) -> dict[str, Any]:
-    """The device's parameters by name, for the synapses' namespace."""
-    return {f.name: getattr(device, f.name) for f in dataclasses.fields(device)}
+    """The device's parameters by name, and the functions of its code, for the synapses' namespace."""
+    return {**DEVICE_FUNCTIONS, **{f.name: getattr(device, f.name) for f in dataclasses.fields(device)}}

@@ -1,0 +1,189 @@
+"""Brian2 functions that skip work a device update does not need: the branches of a device model.
+
+Brian2's abstract code has no ``if``: every statement of a synapse's ``on_pre`` runs for every
+transmitted spike, so a device update written with ``int(condition)`` factors draws its random
+numbers and evaluates its exponentials on every spike, also when the learning rule asks for no
+pulse at all (most spikes: a rule's step is a small fraction of one device pulse). These
+functions carry the branch into the generated code (C++ for the compiled engine, Cython for
+runtime mode, NumPy as the fallback), in the way Brian2's own :class:`brian2.BinomialFunction`
+does: each draws from Brian2's generator (``_rand`` / ``_randn``, so ``brian2.seed`` governs
+them) and only when the value is needed. Written by hand because Brian2 offers conditional
+expressions only through user functions.
+
+Each function's result equals the unbranched expression it replaces (``stochastic_round``:
+the same distribution), which the tests check against the NumPy device models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Function
+from brian2.core.functions import DEFAULT_FUNCTIONS
+
+__all__ = ["DEVICE_FUNCTIONS", "stochastic_round", "randn_if", "curve_step", "binomial_count"]
+
+
+def _size(args: tuple, vectorisation_idx) -> int:
+    try:
+        return len(vectorisation_idx)
+    except TypeError:
+        return int(vectorisation_idx)
+
+
+def _function(name: str, n_args: int, numpy_impl, cpp: str, cython: str, *, random: bool) -> Function:
+    """A Brian2 function of ``n_args`` dimensionless arguments with the three implementations."""
+    f = Function(numpy_impl, arg_units=[1] * n_args, return_unit=1, stateless=not random, auto_vectorise=random)
+    deps = {"_rand": DEFAULT_FUNCTIONS["rand"], "_randn": DEFAULT_FUNCTIONS["randn"]} if random else None
+    f.implementations.add_implementation("numpy", numpy_impl)
+    f.implementations.add_implementation("cpp", {"support_code": cpp}, dependencies=deps, name=name)
+    f.implementations.add_implementation("cython", cython, dependencies=deps, name=name)
+    return f
+
+
+# --- stochastic_round(v): floor(v) + Bernoulli(v - floor(v)); no draw when v is whole (0 included) ---
+
+def _stochastic_round_numpy(v, vectorisation_idx):
+    v = np.broadcast_to(np.asarray(v, dtype=float), (_size((v,), vectorisation_idx),))
+    whole = np.floor(v)
+    return whole + (np.random.rand(len(v)) < v - whole)
+
+
+stochastic_round = _function(
+    "_spikenet_stochastic_round", 1, _stochastic_round_numpy,
+    """
+    double _spikenet_stochastic_round(const double v, const int _vectorisation_idx)
+    {
+        const double whole = floor(v);
+        if (v == whole) return whole;
+        return whole + (_rand(_vectorisation_idx) < v - whole ? 1.0 : 0.0);
+    }
+    """,
+    """
+cdef double _spikenet_stochastic_round(const double v, const int _vectorisation_idx):
+    cdef double whole = floor(v)
+    if v == whole:
+        return whole
+    return whole + (1.0 if _rand(_vectorisation_idx) < v - whole else 0.0)
+""", random=True)
+"""The number of pulses that carries a requested change of ``v`` pulses on average."""
+
+
+# --- randn_if(flag): a standard normal draw where flag != 0, else 0 (and no draw) ---
+
+def _randn_if_numpy(flag, vectorisation_idx):
+    flag = np.broadcast_to(np.asarray(flag, dtype=float), (_size((flag,), vectorisation_idx),))
+    return np.where(flag != 0, np.random.randn(len(flag)), 0.0)
+
+
+randn_if = _function(
+    "_spikenet_randn_if", 1, _randn_if_numpy,
+    """
+    double _spikenet_randn_if(const double flag, const int _vectorisation_idx)
+    {
+        return flag != 0 ? _randn(_vectorisation_idx) : 0.0;
+    }
+    """,
+    """
+cdef double _spikenet_randn_if(const double flag, const int _vectorisation_idx):
+    if flag != 0:
+        return _randn(_vectorisation_idx)
+    return 0.0
+""", random=True)
+"""Noise that only a device receiving pulses gets (``c2c_std * randn_if(n_pulse)``)."""
+
+
+# --- curve_step(x, n, a, levels): NeuroSim's exponential curve moved n pulses from x ---
+
+def _curve_step_numpy(x, n, a, levels):
+    x, n, a, levels = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, n, a, levels)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        b = 1.0 / (1.0 - np.exp(-levels / a))
+        return np.where(n == 0, x, b - (b - x) * np.exp(-n / a))
+
+
+curve_step = _function(
+    "_spikenet_curve_step", 4, _curve_step_numpy,
+    """
+    double _spikenet_curve_step(const double x, const double n, const double a, const double levels)
+    {
+        if (n == 0) return x;
+        const double b = 1.0 / (1.0 - exp(-levels / a));
+        return b - (b - x) * exp(-n / a);
+    }
+    """,
+    """
+cdef double _spikenet_curve_step(const double x, const double n, const double a, const double levels):
+    if n == 0:
+        return x
+    cdef double b = 1.0 / (1.0 - exp(-levels / a))
+    return b - (b - x) * exp(-n / a)
+""", random=False)
+r"""NeuroSim's curve :math:`x \mapsto B - (B - x) e^{-n/A}`, :math:`B = 1 / (1 - e^{-L/A})`, for
+``n`` signed pulses (negative: back along the curve), ``a`` = A and ``levels`` = L in pulses; ``x``
+itself for ``n = 0`` (without evaluating the exponentials)."""
+
+
+# --- binomial_count(n, p): Binomial(n, p) for per-synapse n and p ---
+
+def _binomial_count_numpy(n, p, vectorisation_idx):
+    size = _size((n, p), vectorisation_idx)
+    n = np.broadcast_to(np.asarray(n, dtype=float), (size,))
+    p = np.broadcast_to(np.asarray(p, dtype=float), (size,))
+    return np.random.binomial(np.maximum(n, 0).astype(np.int64), np.clip(p, 0, 1)).astype(float)
+
+
+# Inversion by sequential search, as Brian2's BinomialFunction does for its exact case (expected
+# n p + 1 uniform draws); here n and p differ from synapse to synapse, so nothing is precomputed.
+# n p is small for the devices it serves (a few devices switching per write).
+binomial_count = _function(
+    "_spikenet_binomial_count", 2, _binomial_count_numpy,
+    """
+    double _spikenet_binomial_count(const double n_trials, const double p, const int _vectorisation_idx)
+    {
+        const long n = (long)n_trials;
+        if (n <= 0 || p <= 0) return 0.0;
+        if (p >= 1) return (double)n;
+        const bool reverse = p > 0.5;
+        const double P = reverse ? 1.0 - p : p;
+        const double q = 1.0 - P;
+        double px = exp(n * log(q));
+        double U = _rand(_vectorisation_idx);
+        long X = 0;
+        while (U > px && X < n)
+        {
+            U -= px;
+            X++;
+            px *= ((double)(n - X + 1) * P) / ((double)X * q);
+        }
+        return (double)(reverse ? n - X : X);
+    }
+    """,
+    """
+cdef double _spikenet_binomial_count(const double n_trials, const double p, const int _vectorisation_idx):
+    cdef long n = <long>n_trials
+    if n <= 0 or p <= 0:
+        return 0.0
+    if p >= 1:
+        return <double>n
+    cdef bint reverse = p > 0.5
+    cdef double P = 1.0 - p if reverse else p
+    cdef double q = 1.0 - P
+    cdef double px = exp(n * log(q))
+    cdef double U = _rand(_vectorisation_idx)
+    cdef long X = 0
+    while U > px and X < n:
+        U -= px
+        X += 1
+        px *= (<double>(n - X + 1) * P) / (<double>X * q)
+    return <double>(n - X if reverse else X)
+""", random=True)
+"""How many of ``n`` devices switch, each with probability ``p`` (no draw when ``n p = 0``)."""
+
+
+DEVICE_FUNCTIONS: dict[str, Function] = {
+    "stochastic_round": stochastic_round,
+    "randn_if": randn_if,
+    "curve_step": curve_step,
+    "binomial_count": binomial_count,
+}
+"""The functions by the names device code uses; every device synapse's namespace holds them."""
