@@ -7,7 +7,8 @@ training images with learning on: once ``--short`` images in one run, once ``--i
 (two compiled programs). Every run of a compiled program pays a fixed cost (start, loading and
 saving the state); the time per image is the difference of the two runs divided by the images
 between them ("less one chunk's fixed cost"), and the fixed cost is reported beside it. The ratio
-to the ideal card is taken within this invocation, so the machine's load affects both sides alike.
+to the ideal card is taken within this invocation, so the machine's load affects both sides alike;
+``--repeats`` rounds over all devices (interleaved) give each device's median and its range.
 
 Run from the repository root (``SPIKENET_DATA`` set)::
 
@@ -96,6 +97,7 @@ def main() -> None:
                         help="device cards besides ideal (default: pcm_2pcm, and oxram_hfo2 on mnist_querlioz)")
     parser.add_argument("--images", type=int, default=200, help="training images of the long run per device")
     parser.add_argument("--short", type=int, default=20, help="training images of the short run")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds over all devices; the median counts")
     args = parser.parse_args()
 
     import brian2
@@ -110,14 +112,23 @@ def main() -> None:
         net = load_card(network, "experiments").sections["network"]
         rates = input_rates(net, train.images[: args.images].reshape(args.images, -1))
         devices = ["ideal"] + [d for d in (args.devices or DEFAULT_DEVICES.get(network, [])) if d != "ideal"]
-        for device in devices:
-            row = time_device(network, device, rates, args.short)
-            print(json.dumps(row), flush=True)
-            rows.append(row)
+        rounds: dict[str, list[dict]] = {d: [] for d in devices}
+        for _ in range(args.repeats):  # interleaved, so that a slow spell of the machine hits all devices
+            for device in devices:
+                row = time_device(network, device, rates, args.short)
+                print(json.dumps(row), flush=True)
+                rounds[device].append(row)
+        for device, runs in rounds.items():
+            per_image = sorted(r["s_per_image"] for r in runs)
+            median = dict(sorted(runs, key=lambda r: r["s_per_image"])[len(runs) // 2])
+            median.update(repeats=len(runs), s_per_image_min=per_image[0], s_per_image_max=per_image[-1])
+            rows.append(median)
     machine = f"{cpu_model()}, {os.cpu_count()} cores"
     versions = f"python {platform.python_version()} brian2 {brian2.__version__} numpy {np.__version__}"
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
+    if os.popen("git status --porcelain --untracked-files=no 2>/dev/null").read().strip():
+        commit += "-dirty"  # measured with uncommitted changes
     ideal = {r["network"]: r["s_per_image"] for r in rows if r["device"] == "ideal"}
     for r in rows:
         r["ratio_to_ideal"] = r["s_per_image"] / ideal[r["network"]]
@@ -128,10 +139,12 @@ def main() -> None:
         writer = csv.writer(fh)
         if new:
             writer.writerow(["date", "commit", "network", "device", "synapses", "timed_images", "timed_slots",
-                             "compile_s", "fixed_s", "s_per_image", "ratio_to_ideal", "machine", "versions"])
+                             "compile_s", "fixed_s", "repeats", "s_per_image", "s_per_image_min", "s_per_image_max",
+                             "ratio_to_ideal", "machine", "versions"])
         for r in rows:
             writer.writerow([stamp, commit, r["network"], r["device"], r["synapses"], r["timed_images"],
-                             r["timed_slots"], f"{r['compile_s']:.1f}", f"{r['fixed_s']:.2f}", f"{r['s_per_image']:.5f}",
+                             r["timed_slots"], f"{r['compile_s']:.1f}", f"{r['fixed_s']:.2f}", r["repeats"],
+                             f"{r['s_per_image']:.5f}", f"{r['s_per_image_min']:.5f}", f"{r['s_per_image_max']:.5f}",
                              f"{r['ratio_to_ideal']:.2f}", machine, versions])
     summary = {"date": stamp, "commit": commit, "machine": machine, "versions": versions,
                "command": "python benchmarks/device_speed.py " + " ".join(

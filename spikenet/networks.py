@@ -258,38 +258,38 @@ def initial_state(sections: dict[str, Any], rng: np.random.Generator, device: An
     value per synapse: an ideal-device network), programmed onto ``device`` with
     ``write_verify = (tolerance, max_pulses)`` (see :func:`spikenet.memristive.initial_device_state`).
 
-    Synapses are ordered as Brian2 connects them: input pixel, then neuron, then parallel device.
+    Synapses are ordered as Brian2 connects them: input pixel, then neuron (a binary card's
+    parallel devices are counts within a synapse).
     """
     net = sections["network"]
     rule = sections["plasticity"]
     device = device if device is not None else IdealDeviceParams()
-    copies = memristive.brian2_device(device).multiplicity
     n_syn = N_PIXELS * net.n_exc
     if trained is None:
         if isinstance(net, QuerliozNetworkParams):
             w = rng.normal(net.w_init_mean, net.w_init_mean * net.w_init_spread, n_syn)
-            w = np.repeat(np.clip(w, rule.w_min, rule.w_max), copies)
+            w = np.clip(w, rule.w_min, rule.w_max)
         else:
-            w = np.repeat((rng.random(n_syn) + net.w_init_offset) * net.w_init_scale, copies)
-        delay = np.repeat(rng.random(n_syn) * float(net.delay_max / second), copies)
+            w = (rng.random(n_syn) + net.w_init_offset) * net.w_init_scale
+        delay = rng.random(n_syn) * float(net.delay_max / second)
         theta = np.full(net.n_exc, float(np.asarray(sections["neuron"].theta_init)))
     else:
         if len(trained.synapses["w"]) != n_syn or len(trained.theta) != net.n_exc:
             raise ValueError(f"the trained network has {len(trained.theta)} neurons and "
                              f"{len(trained.synapses['w'])} input synapses; this one needs {net.n_exc} and {n_syn}")
-        w = np.repeat(trained.synapses["w"], copies)
-        delay = np.repeat(trained.synapses["delay"], copies)
+        w = np.asarray(trained.synapses["w"], dtype=float)
+        delay = np.asarray(trained.synapses["delay"], dtype=float)
         theta = np.asarray(trained.theta, dtype=float).copy()
-    syn = memristive.initial_device_state(device, np.clip(w, rule.w_min, rule.w_max) if copies > 1 or trained else w,
+    syn = memristive.initial_device_state(device, np.clip(w, rule.w_min, rule.w_max) if trained else w,
                                           rule.w_min, rule.w_max, rng, write_verify)
     syn["delay"] = delay
     return NetworkState(syn, theta, net.intensity, 0)
 
 
 def receptive_fields(state: NetworkState, n_exc: int) -> np.ndarray:
-    """Each neuron's input weights as an image: shape ``(n_exc, 28, 28)`` (mean over parallel devices)."""
+    """Each neuron's input weights as an image: shape ``(n_exc, 28, 28)`` ."""
     w = np.asarray(state.synapses["w"], dtype=float)
-    return w.reshape(N_PIXELS, n_exc, -1).mean(axis=2).T.reshape(n_exc, 28, 28)
+    return w.reshape(N_PIXELS, n_exc).T.reshape(n_exc, 28, 28)
 
 
 def _schedule(net: Any, state: NetworkState, rows: int, images: np.ndarray | None):
@@ -426,7 +426,7 @@ def build_diehl_cook(
     syn, dev = _input_synapses(sections, inputs, exc, state, device, target="ge", compensate=compensate)
     if normalise:
         _add_normalisation(syn, exc, net, ideal=isinstance(device, (IdealDeviceParams, type(None))),
-                           update=dev.update, copies=dev.multiplicity)
+                           update=dev.update)
     if compensate:
         add_drift_compensation(syn, exc, dev, _slot(net))
     return _assemble(sections, [ctrl, inputs, exc, inh, exc_inh, inh_exc, counter], inputs, exc, inh, ctrl, syn,
@@ -487,13 +487,13 @@ def build_querlioz(
 
 def _input_synapses(sections: dict[str, Any], inputs: NeuronGroup, exc: NeuronGroup, state: NetworkState,
                     device: Any, target: str, compensate: bool = False) -> tuple[Synapses, Any]:
-    """The plastic input synapses (one per pixel, neuron and parallel device), set to ``state``."""
+    """The plastic input synapses (one per pixel and neuron), set to ``state``."""
     device = device if device is not None else IdealDeviceParams()
     dev = memristive.brian2_device(device)
     syn = synapses(inputs, exc, sections["plasticity"], device=device, target=target, connect=False,
                    dt=sections["network"].dt, name="input_synapses", drift_gain="drift_gain" if compensate else None,
                    drift_refresh=_slot(sections["network"]))
-    syn.connect(n=dev.multiplicity)
+    syn.connect()
     # The switches and spike times; weights and device states come from `state` (a compiled
     # program cannot read values back before it has run, so nothing is sampled here).
     initialise(syn, sections["plasticity"], IdealDeviceParams(), 0.0)
@@ -518,8 +518,7 @@ def _assemble(sections, objects, inputs, exc, inh, ctrl, syn, stimulus, slots, r
                         input_spikes, outcomes, slots, carried, device)
 
 
-def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update,
-                       copies: int) -> None:
+def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkParams, *, ideal: bool, update) -> None:
     """Scale each neuron's input weights to sum ``w_sum`` at every slot start (while learning).
 
     Two passes over the synapses (sum, then scale) in ``run_regularly`` operations, because a
@@ -533,7 +532,7 @@ def _add_normalisation(syn: Synapses, exc: NeuronGroup, net: DiehlCookNetworkPar
     factor = "(w_sum / clip(wsum_post, 1e-9, 1e30) - 1)"
     code = f"w = w + plastic * w * {factor}" if ideal else update(f"plastic * w * {factor}")
     syn.run_regularly(code, dt=slot, when="start", order=4, name="input_normalise")
-    syn.namespace["w_sum"] = net.w_sum * copies  # parallel devices each transmit w / copies
+    syn.namespace["w_sum"] = net.w_sum
 
 
 _COMPENSATION = """
@@ -577,5 +576,6 @@ def drift_reference(device: Any, state: NetworkState, n_exc: int, t: float = 0.0
     """Each neuron's calibration read (sum over its input devices of |read signal|) at time ``t``
     of the next run, in NumPy: the reference of a network whose state has none yet."""
     syn = state.synapses
-    x = memristive.drifted(device, syn["x"], t - syn["t_prog"], syn["nu_dev"])
-    return np.abs(memristive.read_signal(device, x)).reshape(N_PIXELS, n_exc, -1).sum(axis=(0, 2))
+    # a variable the card does not spread is not stored (memristive.brian2_code._Variable)
+    x = memristive.drifted(device, syn["x"], t - syn.get("t_prog", 0.0), syn.get("nu_dev", device.drift_nu))
+    return np.abs(memristive.read_signal(device, x)).reshape(N_PIXELS, n_exc).sum(axis=0)

@@ -228,7 +228,8 @@ def synapses(
         transmission (plasticity protocols driven by imposed spikes).
     connect
         ``True`` for all-to-all, a Brian2 condition string (``"i == j"``), or ``False`` to call
-        ``connect`` yourself (then :func:`initialise`, with ``n=`` the device's redundancy).
+        ``connect`` yourself (then :func:`initialise`). One Brian2 synapse per connection also
+        for a binary card's ``redundancy`` parallel devices (held as counts).
     w_init
         Initial weights: a number or a Brian2 expression (``"rand() * w_max"``).
     delay
@@ -262,9 +263,8 @@ def synapses(
                 f"it has {', '.join(sorted(v for v in post.variables if not v.startswith('_')))} "
                 "(use target=None for no transmission)"
             )
-        share = "" if dev.multiplicity == 1 else f" / {dev.multiplicity}"
         read = dev.read if drift_gain is None else dev.compensated_read(f"{drift_gain}_post")
-        on_pre = f"{target}_post += {read}{share}\n{on_pre}"
+        on_pre = f"{target}_post += {read}\n{on_pre}"
     namespace = {**namespace_of(params), **memristive.device_namespace(device)}
     kwargs: dict[str, Any] = dict(model=code.model, namespace=namespace, dt=dt, name=name or f"{type(params).RULE}*")
     if code.spiking:
@@ -276,7 +276,7 @@ def synapses(
     syn = Synapses(pre, post, **kwargs)
     if connect is not False:
         condition = None if connect is True else connect
-        syn.connect(condition=condition, n=dev.multiplicity)
+        syn.connect(condition=condition)
         initialise(syn, params, device, w_init, rng)
     if dev.refresh:
         syn.run_regularly(dev.refresh, dt=drift_refresh, when="start", name=f"{syn.name}_drift_refresh")

@@ -3,6 +3,7 @@ runtime, checkpoints and resume."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -96,8 +97,10 @@ def test_compiled_engine_runs_a_device_card(tmp_path):
     from spikenet.plasticity import device_params
 
     sec = sections()
-    device = device_params("pcm_2pcm")
+    # stuck devices and spread, so that the state holds those variables too
+    device = dataclasses.replace(device_params("pcm_2pcm"), stuck_low=0.05, d2d_std=0.1)
     state = initial_state(sec, np.random.default_rng(0), device)
+    assert {"stuck", "dscale", "nu_dev", "t_prog", "xp", "xm"} <= set(state.synapses)
     images = deterministic_images(2, np.random.default_rng(1))
     build = builder(sec, rows=2, device=device)
     with CompiledEngine(build, state, tmp_path / "build") as engine:

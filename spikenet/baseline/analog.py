@@ -8,7 +8,8 @@ Mapping (one weight matrix at a time, as on a crossbar tile):
   device that carries the sign is programmed, the other stays at ``g_min``. A ``pcm_2pcm``
   card is itself such a pair (``x = (x+ - x- + 1) / 2``), so it holds one target per weight;
   a binary card (OxRAM, CBRAM) with ``redundancy`` R has R devices per side, of which
-  ``round(|w| / w_max x R)`` are switched ON;
+  ``round(|w| / w_max x R)`` are switched ON (held as counts per weight and side, so memory does
+  not grow with R: :class:`~spikenet.memristive.binary_counts.BinaryCounts`);
 * quantised: each target is moved to the nearest conductance the device reaches with whole
   pulses from ``g_min`` on its nominal curve (its ``levels``);
 * programmed with write-verify (:meth:`TorchDeviceArray.program`): pulses, each with the
@@ -35,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..memristive.binary_counts import BinaryCounts
 from ..memristive.torch_models import TorchDeviceArray
 from ..params.devices import (
     IdealDeviceParams,
@@ -140,18 +142,8 @@ def program_weights(weight: torch.Tensor, params, generator: torch.Generator, *,
     t = torch.clamp(w / w_max, -1.0, 1.0).flatten()
     sigma = params.read_noise_std
     if isinstance(params, _BinaryDeviceParams):
-        r = params.redundancy
-        on = torch.arange(r, device=w.device, dtype=torch.float64)
-        sides = []
-        for side in (torch.clamp(t, min=0), torch.clamp(-t, min=0)):
-            wanted = torch.round(side * r).unsqueeze(1)  # devices switched ON per weight
-            target = (on.unsqueeze(0) < wanted).to(torch.float64).flatten()
-            # A binary device is verified for its state: ON reads near 1, OFF near 0.
-            sides.append(_program(params, target, generator, 0.5, max_pulses, t_read))
-        x_plus, x_minus = (s[0].reshape(-1, r).mean(1) for s in sides)
-        effective = (x_plus - x_minus) * w_max
-        read_std = w_max * sigma * math.sqrt(2.0 / r)
-    elif isinstance(params, PCM2DeviceParams):
+        return _program_binary(weight, t, params, generator, max_pulses, t_read, w_max)
+    if isinstance(params, PCM2DeviceParams):
         grid = nominal_levels(params)
         q = torch.sign(t) * _quantise(t.abs(), grid)
         x, *rest = _program(params, (q + 1) / 2, generator, tolerance, max_pulses, t_read)
@@ -169,6 +161,27 @@ def program_weights(weight: torch.Tensor, params, generator: torch.Generator, *,
     converged = sum(float(s[2].sum()) for s in sides) / n_devices
     return AnalogWeights(effective.reshape(weight.shape).to(weight.dtype), read_std, n_devices, pulses, converged,
                          w_max)
+
+
+def _program_binary(weight: torch.Tensor, t: torch.Tensor, params: _BinaryDeviceParams, generator: torch.Generator,
+                    max_pulses: int, t_read: float, w_max: float) -> AnalogWeights:
+    """``round(|t| R)`` of each side's R binary devices switched ON, held as counts
+    (:class:`~spikenet.memristive.binary_counts.BinaryCounts`: one entry per weight and side, not
+    per device; NumPy, seeded from ``generator``)."""
+    r = params.redundancy
+    rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+    reads, devices, pulses, converged = [], 0, 0.0, 0.0
+    for side in (torch.clamp(t, min=0), torch.clamp(-t, min=0)):
+        wanted = np.round(side.cpu().numpy() * r)
+        counts = BinaryCounts(params, len(wanted), rng, 0.0)
+        ok, used = counts.program(wanted, max_pulses)
+        reads.append(counts.read(t_read, noise=False))
+        devices += len(wanted) * r
+        pulses += float(used.sum())
+        converged += float(ok.sum())
+    effective = torch.as_tensor((reads[0] - reads[1]) * w_max, dtype=weight.dtype, device=weight.device)
+    read_std = w_max * params.read_noise_std * math.sqrt(2.0 / r)
+    return AnalogWeights(effective.reshape(weight.shape), read_std, devices, pulses, converged / devices, w_max)
 
 
 def _read_noise_hook(read_std: float, generator: torch.Generator):

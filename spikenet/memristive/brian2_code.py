@@ -26,19 +26,61 @@ from ..params.devices import (
     _BinaryDeviceParams,
 )
 from .brian2_functions import DEVICE_FUNCTIONS
+from .binary_counts import BinaryCounts
 from .numpy_models import DeviceArray
 
 __all__ = ["Brian2Device", "brian2_device", "initial_device_state", "device_namespace"]
 
-_STATE = """
-x : 1  # normalised conductance of the device
-stuck : 1  # 0 free, -1 stuck at g_min, +1 stuck at g_max
-dscale : 1  # device-to-device factor of its step size or curve shape
-nu_dev : 1  # its drift exponent
-t_prog : second  # when it was last programmed
-pulses_ltp : 1  # potentiating pulses received (for energy estimates)
-pulses_ltd : 1  # depressing pulses received
-"""
+@dataclass(frozen=True)
+class _Variable:
+    """A per-synapse device variable, stored only where the card makes it differ between synapses
+    (elsewhere it is the constant ``value`` in the namespace: a synapse's updates are bound by
+    the memory traffic of its variables, so each one stored costs time at every event)."""
+
+    name: str
+    unit: str
+    comment: str
+    varies: Callable[[Any], bool]
+    value: Callable[[Any], float]
+
+
+_COMMON = (
+    _Variable("x", "1", "normalised conductance of the device", lambda p: True, lambda p: 0.0),
+    _Variable("stuck", "1", "0 free, -1 stuck at g_min, +1 stuck at g_max",
+              lambda p: p.stuck_low + p.stuck_high > 0, lambda p: 0.0),
+    _Variable("nu_dev", "1", "its drift exponent", lambda p: p.drift_nu > 0 and p.drift_nu_std > 0,
+              lambda p: p.drift_nu),
+    _Variable("t_prog", "second", "when it was last programmed", lambda p: p.drift_nu > 0, lambda p: 0.0),
+    _Variable("pulses_ltp", "1", "potentiating pulses received (for energy estimates)", lambda p: True, lambda p: 0.0),
+    _Variable("pulses_ltd", "1", "depressing pulses received", lambda p: True, lambda p: 0.0),
+)
+_SPREAD = (_Variable("dscale", "1", "device-to-device factor of its step size or curve shape",
+                     lambda p: p.d2d_std > 0, lambda p: 1.0),)
+_BINARY = (
+    _Variable("n_on", "1", "free devices in the ON (low-resistance) state", lambda p: True, lambda p: 0.0),
+    _Variable("n_free", "1", "devices not stuck", lambda p: p.stuck_low + p.stuck_high > 0,
+              lambda p: float(p.redundancy)),
+    _Variable("n_high", "1", "devices stuck ON", lambda p: p.stuck_high > 0, lambda p: 0.0),
+    _Variable("p_set_dev", "1", "mean SET probability of its free devices", lambda p: p.p_set_std > 0,
+              lambda p: p.p_set),
+    _Variable("p_reset_dev", "1", "mean RESET probability of its free devices", lambda p: p.p_reset_std > 0,
+              lambda p: p.p_reset),
+)
+
+
+def _variables(p) -> tuple[_Variable, ...]:
+    if isinstance(p, _BinaryDeviceParams):
+        return tuple(v for v in _COMMON if v.name != "stuck") + _BINARY
+    return _COMMON + _SPREAD
+
+
+def _model(p) -> str:
+    return "".join(f"{v.name} : {v.unit}  # {v.comment}\n" for v in _variables(p) if v.varies(p))
+
+
+def _constants(p) -> dict[str, float]:
+    return {v.name: v.value(p) for v in _variables(p) if not v.varies(p)}
+
 
 _PULSES = """
 dw_req = {dw}
@@ -49,8 +91,7 @@ free = int(stuck == 0) * int(n_pulse > 0)
 
 _COMMIT = """
 x = x + free * (x_new - x)
-t_prog = t_prog + free * (t - t_prog)
-pulses_ltp += up_pulse * n_pulse
+{t_prog}pulses_ltp += up_pulse * n_pulse
 pulses_ltd += (1 - up_pulse) * n_pulse
 w = w_min + (w_max - w_min) * x
 """
@@ -69,8 +110,6 @@ class Brian2Device:
     """Statements that apply a requested change (a code expression) and set ``w``."""
     read: str
     """Expression of the weight a presynaptic spike transmits."""
-    multiplicity: int
-    """Brian2 synapses per connection (devices in parallel); each transmits ``read / multiplicity``."""
     initialise: Callable[[Any, np.random.Generator], None]
     """Samples each device's state (stuck, spread, drift) and programs ``x`` from ``w``."""
     compensated_read: Callable[[str], str] = lambda gain: "w"
@@ -131,14 +170,27 @@ x_new = (xp - xm + 1) / 2"""
     return "(2 * levels_set)", body, "xp : 1  # G+ device\nxm : 1  # G- device\n"
 
 
+# A synapse of R binary devices as counts (module `binary_counts`, which states what is exact):
+# the pulsed ON and OFF devices, those that switch, and the states' summed conductances.
+_BINARY_PULSES = """
+dw_req = {dw}
+up_pulse = int(dw_req > 0)
+wanted = abs(dw_req) / (w_max - w_min)
+reach = clip(wanted, 0, 1)
+m_on = binomial_count(n_on, reach)
+m_off = binomial_count(n_free - n_on, reach)
+free = int(m_on + m_off > 0)
+n_pulse = redundancy * wanted
+"""
+
+
 def _binary(p: _BinaryDeviceParams):
-    body = """prob = up_pulse * (1 - (1 - p_set_dev)**n_pulse) + (1 - up_pulse) * (1 - (1 - p_reset_dev)**n_pulse)
-switched = int(rand() < prob)
-on = on + free * switched * (up_pulse - on)
-g_drawn = on * g_max * exp(sigma_ln_on * randn_if(free)) + (1 - on) * g_min * exp(sigma_ln_off * randn_if(free))
-x_new = (g_drawn - g_min) / (g_max - g_min)"""
-    extra = "on : 1  # 1 when the device is in its ON (low-resistance) state\np_set_dev : 1\np_reset_dev : 1\n"
-    return "1", body, extra
+    body = """k_set = binomial_count(up_pulse * m_off, switch_probability(p_set_dev, wanted))
+k_reset = binomial_count((1 - up_pulse) * m_on, switch_probability(p_reset_dev, wanted))
+n_on = n_on + k_set - k_reset
+g_sum = g_max * (lognormal_sum(free * n_on, sigma_ln_on) + n_high) + g_min * (lognormal_sum(free * (n_free - n_on), sigma_ln_off) + redundancy - n_free - n_high)
+x_new = (g_sum / redundancy - g_min) / (g_max - g_min)"""
+    return None, body, ""
 
 
 _MODELS: dict[type, Callable] = {
@@ -184,8 +236,9 @@ def _read_expression(p, gain: str | None = None, cached: bool = False) -> str:
     x = _drifted(p, cached)
     if gain is not None:
         x = _compensated(p, x, gain)
-    if p.read_noise_std > 0:
-        x = f"({x} + read_noise_std * randn())"
+    if p.read_noise_std > 0:  # R parallel devices: their independent read noises averaged
+        share = " / sqrt(redundancy)" if isinstance(p, _BinaryDeviceParams) else ""
+        x = f"({x} + read_noise_std{share} * randn())"
     return f"(w_min + (w_max - w_min) * {x})"
 
 
@@ -194,7 +247,8 @@ def initial_device_state(p: Any, w: np.ndarray, w_min: float, w_max: float, rng:
     """Each device's sampled state (stuck, spread, drift, ...) programmed from weights ``w``.
 
     Returns every per-synapse variable of the device's Brian2 code, and ``w`` as the devices
-    hold it (the requested weights are clipped to the range and, for binary devices, rounded).
+    hold it (the requested weights are clipped to the range). A binary card's ``redundancy``
+    devices per synapse are held as counts (:class:`~spikenet.memristive.binary_counts.BinaryCounts`).
 
     Parameters
     ----------
@@ -207,20 +261,29 @@ def initial_device_state(p: Any, w: np.ndarray, w_min: float, w_max: float, rng:
     if isinstance(p, IdealDeviceParams):
         return {"w": np.asarray(w, dtype=float)}
     x0 = np.clip((np.asarray(w, dtype=float) - w_min) / (w_max - w_min), 0, 1)
-    if write_verify is None:
+    if isinstance(p, _BinaryDeviceParams):  # R devices per synapse, as counts
+        devices = BinaryCounts(p, len(x0), rng, x0 if write_verify is None else 0.0)
+        if write_verify is not None:  # round(x0 R) devices switched ON, each verified for its state
+            devices.program(np.round(x0 * p.redundancy), write_verify[1])
+            devices.t_prog[:] = 0.0
+    elif write_verify is None:
         devices = DeviceArray(p, len(x0), rng, x0)
     else:
         devices = DeviceArray(p, len(x0), rng, 0.5 if isinstance(p, PCM2DeviceParams) else 0.0)
         devices.program(x0, *write_verify)
         devices.t_prog[:] = 0.0
-    state = {name: np.zeros(len(x0)) for name in brian2_device(p).state}
-    state.update(x=devices.x, stuck=devices.stuck, dscale=devices.scale, nu_dev=devices.nu)
+    names = brian2_device(p).state
+    state = {name: np.zeros(len(x0)) for name in names}
+    state.update(x=devices.x, stuck=devices.stuck, nu_dev=devices.nu)
     if isinstance(p, _BinaryDeviceParams):
-        state.update(on=devices.on, p_set_dev=devices.p_set, p_reset_dev=devices.p_reset)
+        state.update(n_on=devices.n_on, n_free=devices.n_free, n_high=devices.n_high, p_set_dev=devices.p_set,
+                     p_reset_dev=devices.p_reset, dscale=np.ones(len(x0)))
+    else:
+        state["dscale"] = devices.scale
     if isinstance(p, PCM2DeviceParams):
         state.update(xp=devices.xp, xm=devices.xm)
     state["w"] = w_min + (w_max - w_min) * devices.x
-    return {k: np.asarray(v, dtype=float) for k, v in state.items()}
+    return {k: np.asarray(v, dtype=float) for k, v in state.items() if k in names or k == "w"}
 
 
 def _initialise(p) -> Callable[[Any, np.random.Generator], None]:
@@ -246,18 +309,20 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
         refresh): 1.0012 for ``t0`` = 20 s, ``T`` = 500 ms, ``nu`` = 0.05.
     """
     if isinstance(device, IdealDeviceParams):
-        return Brian2Device("", lambda dw: f"w = clip(w + ({dw}), w_min, w_max)", "w", 1, lambda syn, rng: None)
+        return Brian2Device("", lambda dw: f"w = clip(w + ({dw}), w_min, w_max)", "w", lambda syn, rng: None)
     kind = next(cls for cls in type(device).__mro__ if cls in _MODELS)  # the most specific model
     per_range, body, extra = _MODELS[kind](device)
+    pulses = _PULSES if per_range is not None else _BINARY_PULSES
     cached = cached_drift and device.drift_nu > 0
     if cached:
         extra += "drift_read : 1  # cached drift factor of the read, refreshed by `refresh`\n"
 
     def update(dw: str) -> str:
-        return _PULSES.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT + (_FRESH_READ if cached else "")
+        t_prog = "t_prog = t_prog + free * (t - t_prog)\n" if device.drift_nu > 0 else ""
+        return (pulses.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT.format(t_prog=t_prog)
+                + (_FRESH_READ if cached else ""))
 
-    multiplicity = getattr(device, "redundancy", 1)
-    return Brian2Device(_STATE + extra, update, _read_expression(device, cached=cached), multiplicity,
+    return Brian2Device(_model(device) + extra, update, _read_expression(device, cached=cached),
                         _initialise(device), lambda gain: _read_expression(device, gain, cached),
                         f"abs({_signal(device, _drifted(device))})",
                         f"drift_read = {_DRIFT_FACTOR}" if cached else "")
@@ -265,4 +330,5 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
 
 def device_namespace(device: Any) -> dict[str, Any]:
     """The device's parameters by name, and the functions of its code, for the synapses' namespace."""
-    return {**DEVICE_FUNCTIONS, **{f.name: getattr(device, f.name) for f in dataclasses.fields(device)}}
+    constants = {} if isinstance(device, IdealDeviceParams) else _constants(device)
+    return {**DEVICE_FUNCTIONS, **{f.name: getattr(device, f.name) for f in dataclasses.fields(device)}, **constants}

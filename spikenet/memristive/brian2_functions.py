@@ -20,7 +20,8 @@ import numpy as np
 from brian2 import Function
 from brian2.core.functions import DEFAULT_FUNCTIONS
 
-__all__ = ["DEVICE_FUNCTIONS", "stochastic_round", "randn_if", "curve_step", "binomial_count"]
+__all__ = ["DEVICE_FUNCTIONS", "stochastic_round", "randn_if", "curve_step", "binomial_count", "switch_probability",
+           "lognormal_sum"]
 
 
 def _size(args: tuple, vectorisation_idx) -> int:
@@ -180,10 +181,97 @@ cdef double _spikenet_binomial_count(const double n_trials, const double p, cons
 """How many of ``n`` devices switch, each with probability ``p`` (no draw when ``n p = 0``)."""
 
 
+# --- switch_probability(p, wanted): a pulsed binary device's chance to switch under a request ---
+
+def _switch_probability_numpy(p, wanted):
+    p, wanted = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(wanted, dtype=float))
+    whole = np.floor(wanted)
+    return np.where(wanted < 1, p, 1 - (1 - p) ** whole * (1 - (wanted - whole) * p))
+
+
+switch_probability = _function(
+    "_spikenet_switch_probability", 2, _switch_probability_numpy,
+    """
+    double _spikenet_switch_probability(const double p, const double wanted)
+    {
+        if (wanted < 1) return p;
+        const double whole = floor(wanted);
+        return 1.0 - exp(whole * log(1.0 - p)) * (1.0 - (wanted - whole) * p);
+    }
+    """,
+    """
+cdef double _spikenet_switch_probability(const double p, const double wanted):
+    if wanted < 1:
+        return p
+    cdef double whole = floor(wanted)
+    return 1.0 - exp(whole * log(1.0 - p)) * (1.0 - (wanted - whole) * p)
+""", random=False)
+r"""A request of ``wanted`` pulses per device reaches each device with ``floor(wanted)`` pulses
+and one more with probability ``wanted - floor(wanted)`` (stochastic rounding, device by device);
+a device that got at least one pulse has switched with probability ``p`` (``wanted < 1``: it got
+exactly one) or :math:`1 - (1-p)^k (1 - f p)` (``k`` whole pulses, fraction ``f``: all got pulses)."""
+
+
+# --- lognormal_sum(n, sigma): the sum of n conductance factors exp(sigma z) ---
+
+def _lognormal_sum_numpy(n, sigma, vectorisation_idx):
+    size = _size((n, sigma), vectorisation_idx)
+    n = np.broadcast_to(np.asarray(n, dtype=float), (size,))
+    sigma = np.broadcast_to(np.asarray(sigma, dtype=float), (size,))
+    return fenton_wilkinson_sum(n, sigma, np.random.randn(size))
+
+
+def fenton_wilkinson_sum(n, sigma, z):
+    r"""The sum of ``n`` independent factors :math:`e^{\sigma Z}` (median 1) as one log-normal draw
+    from standard normals ``z``: Fenton & Wilkinson's approximation, which keeps the sum's mean
+    :math:`n e^{\sigma^2/2}` and variance :math:`n (e^{\sigma^2} - 1) e^{\sigma^2}` (exact for
+    ``n`` = 1). NumPy or torch arrays; 0 for ``n`` = 0."""
+    xp = _array_module(n)
+    n = n * 1.0
+    sigma = sigma * 1.0 + 0.0 * n
+    s2 = xp.log1p(xp.expm1(sigma ** 2) / xp.clip(n, 1, None))
+    total = n * xp.exp(sigma ** 2 / 2) * xp.exp(xp.sqrt(s2) * z - s2 / 2)
+    return xp.where(n > 0, total, 0.0 * n)
+
+
+def _array_module(a):
+    if type(a).__module__.startswith("torch"):
+        import torch
+
+        return torch
+    return np
+
+
+lognormal_sum = _function(
+    "_spikenet_lognormal_sum", 2, _lognormal_sum_numpy,
+    """
+    double _spikenet_lognormal_sum(const double n, const double sigma, const int _vectorisation_idx)
+    {
+        if (n <= 0) return 0.0;
+        if (sigma <= 0) return n;
+        const double s2 = log1p(expm1(sigma * sigma) / n);
+        return n * exp(sigma * sigma / 2) * exp(sqrt(s2) * _randn(_vectorisation_idx) - s2 / 2);
+    }
+    """,
+    """
+cdef double _spikenet_lognormal_sum(const double n, const double sigma, const int _vectorisation_idx):
+    if n <= 0:
+        return 0.0
+    if sigma <= 0:
+        return n
+    cdef double s2 = log1p(expm1(sigma * sigma) / n)
+    return n * exp(sigma * sigma / 2) * exp(sqrt(s2) * _randn(_vectorisation_idx) - s2 / 2)
+""", random=True)
+"""The summed conductance factors of ``n`` binary devices in one state (:func:`fenton_wilkinson_sum`),
+drawn only for ``n > 0``."""
+
+
 DEVICE_FUNCTIONS: dict[str, Function] = {
     "stochastic_round": stochastic_round,
     "randn_if": randn_if,
     "curve_step": curve_step,
     "binomial_count": binomial_count,
+    "switch_probability": switch_probability,
+    "lognormal_sum": lognormal_sum,
 }
 """The functions by the names device code uses; every device synapse's namespace holds them."""
