@@ -186,7 +186,7 @@ class ImageNetwork:
             unit = self.input_synapses.variables[name].dim
             values[getattr(self.input_synapses, name)] = Quantity(state.synapses[name], dim=unit)
         if "drift_ref" in self.exc.variables:
-            ref = state.drift_ref if state.drift_ref is not None else drift_reference(self.device, state, self.exc.N)
+            ref = state.drift_ref if state.drift_ref is not None else drift_reference(self.device, state, self.params["plasticity"])
             values[self.exc.drift_ref] = np.asarray(ref, dtype=float)
         return values
 
@@ -572,10 +572,14 @@ def add_drift_compensation(syn: Synapses, exc: NeuronGroup, dev: memristive.Bria
                       dt=slot, when="start", order=7, name="exc_drift_gain")
 
 
-def drift_reference(device: Any, state: NetworkState, n_exc: int, t: float = 0.0) -> np.ndarray:
+def drift_reference(device: Any, state: NetworkState, rule: Any, t: float = 0.0) -> np.ndarray:
     """Each neuron's calibration read (sum over its input devices of |read signal|) at time ``t``
-    of the next run, in NumPy: the reference of a network whose state has none yet."""
+    of the next run, in NumPy: the reference of a network whose state has none yet.
+
+    ``rule``: the learning rule's parameters, whose ``[w_min, w_max]`` the devices' conductances
+    map onto (the state holds the weights, not the normalised conductances)."""
     syn = state.synapses
+    x = (syn["w"] - rule.w_min) / (rule.w_max - rule.w_min)
     # a variable the card does not spread is not stored (memristive.brian2_code._Variable)
-    x = memristive.drifted(device, syn["x"], t - syn.get("t_prog", 0.0), syn.get("nu_dev", device.drift_nu))
-    return np.abs(memristive.read_signal(device, x)).reshape(N_PIXELS, n_exc).sum(axis=0)
+    x = memristive.drifted(device, x, t - syn.get("t_prog", 0.0), syn.get("nu_dev", device.drift_nu))
+    return np.abs(memristive.read_signal(device, x)).reshape(N_PIXELS, -1).sum(axis=0)

@@ -80,11 +80,11 @@ def test_frozen_gain_is_the_reference_over_the_calibration_read(card):
     sec = sections("neuron.v_th=100")
     state = graded_state(sec, device)
     state.synapses["t_prog"] = np.random.default_rng(3).uniform(-5000, 0, len(state.synapses["w"]))
-    state.drift_ref = drift_reference(device, state, N) * np.array([1.0, 1.1, 1.2, 1.3])
+    state.drift_ref = drift_reference(device, state, sec["plasticity"]) * np.array([1.0, 1.1, 1.2, 1.3])
     images = firing_images(3, np.random.default_rng(1))
     after, _, net = run(sec, state, images, device, compensate=True)
     last_start = 2 * float((sec["network"].t_present + sec["network"].t_rest) / second)
-    expected = state.drift_ref / drift_reference(device, state, N, t=last_start)
+    expected = state.drift_ref / drift_reference(device, state, sec["plasticity"], t=last_start)
     np.testing.assert_allclose(np.asarray(net.exc.drift_gain[:]), expected, rtol=1e-10)
     assert np.all(expected > 1.0)  # drift lowered every read since the reference
     np.testing.assert_array_equal(after.drift_ref, state.drift_ref)
@@ -100,7 +100,7 @@ def test_compensation_undoes_a_uniform_drift():
     _, undrifted, _ = run(sec, state, images, pcm_pair(drift_nu=0.0), compensate=False)
 
     old = copy.deepcopy(state)
-    old.drift_ref = drift_reference(device, state, N)  # read just after programming (t_prog = 0)
+    old.drift_ref = drift_reference(device, state, sec["plasticity"])  # read just after programming (t_prog = 0)
     old.synapses["t_prog"] = np.full(len(state.synapses["w"]), LONG_AGO)
     _, compensated, net = run(sec, old, images, device, compensate=True)
     _, plain, _ = run(sec, old, images, device, compensate=False)
@@ -117,7 +117,7 @@ def test_while_learning_the_reference_follows_the_devices():
     device = pcm_pair(drift_nu_std=0.01)
     state = graded_state(sec, device)
     state.synapses["t_prog"] = np.full(len(state.synapses["w"]), -1000.0)
-    state.drift_ref = drift_reference(device, state, N) * 2  # a stale reference: replaced while learning
+    state.drift_ref = drift_reference(device, state, sec["plasticity"]) * 2  # a stale reference: replaced while learning
     images = firing_images(2, np.random.default_rng(1))
     after, _, net = run(sec, state, images, device, compensate=True, plastic=True)
     np.testing.assert_allclose(np.asarray(net.exc.drift_gain[:]), 1.0, rtol=1e-12)
@@ -137,7 +137,7 @@ def test_compiled_program_takes_the_reference_from_the_state(tmp_path):
     sec = sections("neuron.v_th=125")
     device = pcm_pair()
     state = graded_state(sec, device)
-    state.drift_ref = drift_reference(device, state, N)
+    state.drift_ref = drift_reference(device, state, sec["plasticity"])
     state.synapses["t_prog"] = np.full(len(state.synapses["w"]), LONG_AGO)
     images = firing_images(3, np.random.default_rng(1))
     _, runtime, _ = run(sec, state, images, device, compensate=True)
@@ -161,7 +161,7 @@ def test_drift_runs_on_the_hardware_clock():
     for scale, ago in ((1.0, LONG_AGO), (1e-3, LONG_AGO / 1e-3)):
         sec = sections("neuron.v_th=125", f"network.hardware_time_scale={scale}")
         state = graded_state(sec, device)
-        state.drift_ref = drift_reference(device, state, N)
+        state.drift_ref = drift_reference(device, state, sec["plasticity"])
         state.synapses["t_prog"] = np.full(len(state.synapses["w"]), ago)
         _, plain, _ = run(sec, state, images, device, compensate=False)
         _, _, net = run(sec, state, images, device, compensate=True)
@@ -197,13 +197,13 @@ def test_retention_ages_every_device_and_keeps_the_reference_from_before():
     state = initial_state(card.sections, np.random.default_rng(0), device)
     state.synapses["t_prog"] = np.linspace(-3.0, 0.0, len(state.synapses["w"]))
     before = copy.deepcopy(state)
-    fresh_reference = drift_reference(device_on_simulated_clock(device, net), before, net.n_exc)
+    fresh_reference = drift_reference(device_on_simulated_clock(device, net), before, card["plasticity"])
     after = _retention(card, state)
     shift = float(card["protocol"].t_read / second) / net.hardware_time_scale
     assert shift == pytest.approx(86400 / 1e-6)
     np.testing.assert_allclose(after.synapses["t_prog"], before.synapses["t_prog"] - shift)
     np.testing.assert_array_equal(after.drift_ref, fresh_reference)
-    aged = drift_reference(device_on_simulated_clock(device, net), after, net.n_exc)
+    aged = drift_reference(device_on_simulated_clock(device, net), after, card["plasticity"])
     one_day = ((86400.0 + 20.0) / 20.0) ** -device.drift_nu
     assert np.all(aged < fresh_reference) and np.median(aged / fresh_reference) == pytest.approx(one_day, rel=0.1)
 

@@ -118,8 +118,8 @@ def test_a_pcm_pair_drifts_towards_zero_weight():
     np.testing.assert_allclose(DeviceArray(p, 4, np.random.default_rng(0), x0).read(t), expected, rtol=1e-12)
     torch_read = TorchDeviceArray(p, 4, torch.Generator().manual_seed(0), torch.tensor(x0)).read(t)
     np.testing.assert_allclose(torch_read.numpy(), expected, rtol=1e-12)
-    code = brian2_device(p).read  # w_min + (w_max - w_min) * <drifted x>, evaluated on plain numbers
-    values = dict(w_min=0.0, w_max=1.0, x=x0, t=t, t_prog=0.0, drift_t0=20.0, nu_dev=0.05)
+    code = brian2_device(p).read  # w_min + (w_max - w_min) * <drifted (w - w_min) / (w_max - w_min)>, on plain numbers
+    values = dict(w_min=0.0, w_max=1.0, w=x0, t=t, t_prog=0.0, drift_t0=20.0, nu_dev=0.05, exp=np.exp, log=np.log)
     np.testing.assert_allclose(eval(code, {}, values), expected, rtol=1e-12)
 
 

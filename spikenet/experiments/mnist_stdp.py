@@ -281,7 +281,7 @@ def _retention(card, state: NetworkState) -> NetworkState:
     net = card["network"]
     if card["protocol"].drift_compensation == "per_neuron" and state.drift_ref is None:
         device = device_on_simulated_clock(card.sections.get("device"), net)
-        state.drift_ref = drift_reference(device, state, net.n_exc)
+        state.drift_ref = drift_reference(device, state, card["plasticity"])
     state.synapses["t_prog"] = state.synapses["t_prog"] - t_read / net.hardware_time_scale
     return state
 
@@ -357,10 +357,10 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     test = prog.counters["test"]
     train = prog.counters["train"]
     n_test = max(test["examples"], 1)
-    copies = int(round(len(state.synapses["w"]) / (784 * net.n_exc)))
-    input_per = test["input_spikes"] / n_test
-    events = input_per * net.n_exc * copies + test["excitatory_spikes"] / n_test * (net.n_exc + 1)
     device = card.sections.get("device")
+    copies = getattr(device, "redundancy", 1)  # devices read per transmitted spike (parallel binary devices)
+    input_per = test["input_spikes"] / n_test
+    events = input_per * net.n_exc + test["excitatory_spikes"] / n_test * (net.n_exc + 1)
     # Running accuracy over the last accuracy_window training images (each run weighted by its
     # images, so that a short last run does not decide it).
     ends = np.asarray(prog.log["examples"], float)
@@ -393,7 +393,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
         "peak_memory_mib": max(resource.getrusage(who).ru_maxrss for who in
                                (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024,
         "assigned_neurons": int(np.sum(assignments >= 0)),
-        "drift_gain_mean": _drift_gain(device_on_simulated_clock(device, net), state, net.n_exc),
+        "drift_gain_mean": _drift_gain(device_on_simulated_clock(device, net), state, card["plasticity"]),
     }
 
 
@@ -410,11 +410,11 @@ def _blocks(predictions: np.ndarray, labels: np.ndarray, blocks: int = 10) -> di
             "accuracy": np.array([right[a:b].mean() for a, b in zip(edges[:-1], edges[1:])])}
 
 
-def _drift_gain(device, state: NetworkState, n_exc: int) -> float:
+def _drift_gain(device, state: NetworkState, rule) -> float:
     """Mean over neurons of the drift compensation's gain at the end of the run (NaN: none)."""
     if state.drift_ref is None:
         return float("nan")
-    return float(np.mean(state.drift_ref / np.clip(drift_reference(device, state, n_exc), 1e-12, None)))
+    return float(np.mean(state.drift_ref / np.clip(drift_reference(device, state, rule), 1e-12, None)))
 
 
 def _energy(device, key: str, count: float) -> float:

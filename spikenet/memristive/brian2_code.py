@@ -1,8 +1,9 @@
 """Device models as Brian2 synapse code: what a learning rule's weight change does to a device.
 
 A rule asks for ``dw`` (a code expression, in the rule's weight units). The device code turns it
-into pulses and a new normalised conductance ``x``, and keeps the rule's weight ``w`` equal to
-``w_min + (w_max - w_min) * x`` so that rules with weight dependence read the stored value.
+into pulses and a new normalised conductance ``x`` and stores that as the rule's weight
+``w = w_min + (w_max - w_min) * x`` (``x`` itself is not stored), so that rules with weight
+dependence read the device's value.
 Transmission reads the device (read noise, drift) through :attr:`Brian2Device.read`.
 
 The same equations in NumPy: :mod:`spikenet.memristive.numpy_models` (the tests compare them).
@@ -45,7 +46,6 @@ class _Variable:
 
 
 _COMMON = (
-    _Variable("x", "1", "normalised conductance of the device", lambda p: True, lambda p: 0.0),
     _Variable("stuck", "1", "0 free, -1 stuck at g_min, +1 stuck at g_max",
               lambda p: p.stuck_low + p.stuck_high > 0, lambda p: 0.0),
     _Variable("nu_dev", "1", "its drift exponent", lambda p: p.drift_nu > 0 and p.drift_nu_std > 0,
@@ -82,7 +82,12 @@ def _constants(p) -> dict[str, float]:
     return {v.name: v.value(p) for v in _variables(p) if not v.varies(p)}
 
 
+_X = "((w - w_min) / (w_max - w_min))"
+"""The normalised conductance ``x`` of a device, from the weight ``w`` that holds it (``x`` is not
+stored: one variable fewer to load and store at each event)."""
+
 _PULSES = """
+x = {x}
 dw_req = {dw}
 up_pulse = int(dw_req > 0)
 n_pulse = stochastic_round(abs(dw_req) / (w_max - w_min) * ({per_range}))
@@ -90,10 +95,9 @@ free = int(stuck == 0) * int(n_pulse > 0)
 """
 
 _COMMIT = """
-x = x + free * (x_new - x)
 {t_prog}pulses_ltp += up_pulse * n_pulse
 pulses_ltd += (1 - up_pulse) * n_pulse
-w = w_min + (w_max - w_min) * x
+w = w + free * (w_min + (w_max - w_min) * x_new - w)
 """
 
 _FRESH_READ = "drift_read = drift_read + free * (1 - drift_read)\n"
@@ -202,19 +206,20 @@ _MODELS: dict[type, Callable] = {
 }
 
 
-_DRIFT_FACTOR = "((t - t_prog + drift_t0) / drift_t0)**(-nu_dev)"
+# ((t - t_prog + t0) / t0)^-nu as exp(-nu log(...)): the C library's pow() took twice as long here.
+_DRIFT_FACTOR = "exp(-nu_dev * log((t - t_prog + drift_t0) / drift_t0))"
 
 
 def _drifted(p, cached: bool = False) -> str:
     """The normalised conductance ``x`` after the drift since programming (no read noise);
     ``cached``: with the factor of the drift law as last refreshed (``drift_read``)."""
     if p.drift_nu <= 0:
-        return "x"
+        return _X
     factor = "drift_read" if cached else _DRIFT_FACTOR
     if isinstance(p, PCM2DeviceParams):
         # G+ and G- drift alike, so their difference shrinks and the g_min offsets cancel
-        return f"(0.5 + (x - 0.5) * {factor})"
-    return f"(x * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
+        return f"(0.5 + ({_X} - 0.5) * {factor})"
+    return f"({_X} * {factor} + g_min / (g_max - g_min) * ({factor} - 1))"
 
 
 def _signal(p, x: str) -> str:
@@ -234,6 +239,8 @@ def _compensated(p, x: str, gain: str) -> str:
 
 def _read_expression(p, gain: str | None = None, cached: bool = False) -> str:
     x = _drifted(p, cached)
+    if x == _X and gain is None and p.read_noise_std <= 0:
+        return "w"
     if gain is not None:
         x = _compensated(p, x, gain)
     if p.read_noise_std > 0:  # R parallel devices: their independent read noises averaged
@@ -319,7 +326,7 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
 
     def update(dw: str) -> str:
         t_prog = "t_prog = t_prog + free * (t - t_prog)\n" if device.drift_nu > 0 else ""
-        return (pulses.format(dw=dw, per_range=per_range) + body + "\n" + _COMMIT.format(t_prog=t_prog)
+        return (pulses.format(x=_X, dw=dw, per_range=per_range) + body + "\n" + _COMMIT.format(t_prog=t_prog)
                 + (_FRESH_READ if cached else ""))
 
     return Brian2Device(_model(device) + extra, update, _read_expression(device, cached=cached),

@@ -108,7 +108,13 @@ curve_step = _function(
     double _spikenet_curve_step(const double x, const double n, const double a, const double levels)
     {
         if (n == 0) return x;
-        const double b = 1.0 / (1.0 - exp(-levels / a));
+        // B depends on the card only (unless d2d_std spreads A): computed again only when A or L change.
+        static double last_a = 0.0, last_levels = 0.0, b = 0.0;
+        if (a != last_a || levels != last_levels) {
+            b = 1.0 / (1.0 - exp(-levels / a));
+            last_a = a;
+            last_levels = levels;
+        }
         return b - (b - x) * exp(-n / a);
     }
     """,
