@@ -47,6 +47,7 @@ from brian2 import (
 from . import memristive
 from .encoding import N_PIXELS
 from .neurons import neuron_group
+from .memristive.models import model_of
 from .params.devices import IdealDeviceParams
 from .params.networks import DiehlCookNetworkParams, QuerliozNetworkParams
 from .plasticity import initialise, synapses
@@ -425,7 +426,7 @@ def build_diehl_cook(
 
     syn, dev = _input_synapses(sections, inputs, exc, state, device, target="ge", compensate=compensate)
     if normalise:
-        _add_normalisation(syn, exc, net, ideal=isinstance(device, (IdealDeviceParams, type(None))),
+        _add_normalisation(syn, exc, net, ideal=device is None or model_of(device).exact,
                            update=dev.update)
     if compensate:
         add_drift_compensation(syn, exc, dev, _slot(net))

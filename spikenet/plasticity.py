@@ -24,7 +24,6 @@ from . import memristive
 from .catalog import section_params
 from .errors import CardError
 from .neurons import namespace_of
-from .params.devices import IdealDeviceParams
 from .params.plasticity import (
     DiehlCookSTDPParams,
     OjaParams,
@@ -253,7 +252,7 @@ def synapses(
     device = device_params(device, catalog=catalog)
     dev = memristive.brian2_device(device, cached_drift=drift_refresh is not None)
     code = rule_code(params, device, dev)
-    if not code.spiking and not isinstance(device, IdealDeviceParams):
+    if not code.spiking and not memristive.model_of(device).exact:
         raise CardError(f"the rate-based rule {type(params).RULE!r} runs on the ideal device only")
     on_pre = code.on_pre
     if code.spiking and target is not None:

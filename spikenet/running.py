@@ -46,7 +46,7 @@ from .catalog import Card, card_to_toml, load_card
 from .engine import seed_everything
 from .errors import CardError, Interrupted, RunDirError
 from .params import PROTOCOLS
-from .params.devices import IdealDeviceParams
+from .memristive.models import model_of
 from .runs import (RunDir, atomic_write_json, atomic_write_text, create_run_dir, file_sha256, load_checkpoint,
                    open_run_dir)
 from .signals import deferred, owned_signals, raise_if_received
@@ -251,7 +251,7 @@ def check_card(card: Card, *, runner_checks: bool = True) -> ModuleType:
             f"it measures {', '.join(contract.metrics)}"
         )
     device = card.sections.get("device")
-    if device is not None and not isinstance(device, IdealDeviceParams) and not contract.uses_device:
+    if device is not None and not model_of(device).exact and not contract.uses_device:
         raise CardError(
             f"{card.path}: experiment.device = {card['experiment'].device!r}: the {kind} "
             "experiment does not store weights in a device card; leave experiment.device empty"

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 import spikenet as sn
 from spikenet.errors import CardError
 from spikenet.memristive import DeviceArray
-from spikenet.memristive.binary_counts import BinaryCounts
 from spikenet.params.devices import IdealDeviceParams, _BinaryDeviceParams
 
 CARDS = [info.name for info in sn.list_cards("devices")]
@@ -159,34 +158,7 @@ def test_impossible_device_values_are_rejected(name, override, message):
                      ["device.stuck_high=0.9", "device.stuck_low=0.2"])
 
 
-@pytest.mark.parametrize("name", [n for n in REAL])
-def test_brian2_synapses_match_the_numpy_model(name):
-    """The same requests through a learning rule in Brian2 and through DeviceArray.request
-    (BinaryCounts.request for a binary card):
-    the final conductances agree in mean and spread within sampling error."""
-    import brian2 as b2
-
-    from spikenet.pairing import pairing_weights
-
-    p = DEVICES[name]
-    rule = sn.rule_params("stdp_querlioz", beta_plus=0.0, beta_minus=0.0, alpha_plus=0.02, alpha_minus=0.02,
-                          w_min=0.0, w_max=1.0)
-    n, k_up, k_down = 2000, 30, 10
-    pre = [np.arange(k_up) * 0.2 + 0.1] * n
-    post = [np.concatenate([np.arange(k_up) * 0.2 + 0.105, k_up * 0.2 + 0.3 + np.arange(k_down) * 0.2])] * n
-    b2.seed(11)
-    w = pairing_weights(rule, pre, post, w_init=0.3, dt=0.1 * b2.ms, device=p)
-    # a binary card's parallel devices are counts in Brian2 (tests/test_binary_counts.py holds
-    # the counts against the devices one by one)
-    model = BinaryCounts if isinstance(p, _BinaryDeviceParams) else DeviceArray
-    devices = model(p, n, np.random.default_rng(12), 0.3)
-    for _ in range(k_up):
-        devices.request(0.02)
-    for _ in range(k_down):
-        devices.request(-0.02)
-    se = np.sqrt(w.var() / n + devices.x.var() / n)
-    assert abs(w.mean() - devices.x.mean()) < 4 * se + 1e-9
-    assert w.std() == pytest.approx(devices.x.std(), rel=0.1, abs=1e-6)
+# Brian2 and torch against NumPy, card by card: tests/test_conformance.py
 
 
 def test_learning_on_a_device_card_runs_in_brian2():
@@ -202,48 +174,3 @@ def test_learning_on_a_device_card_runs_in_brian2():
     assert not np.allclose(syn.w[:], w0)
     assert np.all((syn.w[:] >= 0) & (syn.w[:] <= 1))
     assert np.sum(syn.pulses_ltp[:]) + np.sum(syn.pulses_ltd[:]) > 0
-
-
-# --------------------------------------------------------------------------- torch twin
-
-ANALOG = [n for n in REAL if not isinstance(DEVICES[n], _BinaryDeviceParams)]
-
-
-@pytest.mark.parametrize("name", ANALOG)
-def test_torch_matches_numpy_exactly_without_noise(name):
-    torch = pytest.importorskip("torch")
-    from spikenet.memristive.torch_models import TorchDeviceArray
-
-    p = with_(name, c2c_std=0.0, d2d_std=0.0, stuck_low=0.0, stuck_high=0.0, drift_nu_std=0.0)
-    rng = np.random.default_rng(13)
-    x0 = rng.uniform(0, 1, 200)
-    a = DeviceArray(p, 200, np.random.default_rng(0), x0)
-    b = TorchDeviceArray(p, 200, torch.Generator().manual_seed(0), torch.tensor(x0))
-    for _ in range(40):
-        up, n = rng.random(200) < 0.6, rng.integers(0, 4, 200)
-        a.pulse(up, n, t=1.0)
-        b.pulse(torch.tensor(up), torch.tensor(n), t=1.0)
-        np.testing.assert_allclose(b.x.numpy(), a.x, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(b.read(t=3600.0).numpy(), a.read(t=3600.0), rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", REAL)
-def test_torch_matches_numpy_in_distribution(name):
-    """Noise, spread, faults and stochastic rounding on: means and spreads agree within sampling error."""
-    torch = pytest.importorskip("torch")
-    from spikenet.memristive.torch_models import TorchDeviceArray
-
-    p = with_(name, stuck_low=0.05, d2d_std=max(DEVICES[name].d2d_std, 0.1))
-    n = 20_000
-    a = DeviceArray(p, n, np.random.default_rng(1), 0.3)
-    b = TorchDeviceArray(p, n, torch.Generator().manual_seed(1), 0.3)
-    for dx in [0.05] * 10 + [-0.03] * 5:
-        a.request(dx)
-        b.request(dx)
-    xa, xb = a.read(), b.read().numpy()
-    se = np.sqrt(xa.var() / n + xb.var() / n)
-    assert abs(xa.mean() - xb.mean()) < 4 * se + 1e-12
-    assert xb.std() == pytest.approx(xa.std(), rel=0.05, abs=1e-9)
-    ok_a, _ = a.program(np.full(n, 0.5), 0.05, 30)
-    ok_b, _ = b.program(torch.full((n,), 0.5, dtype=torch.float64), 0.05, 30)
-    assert ok_b.double().mean().item() == pytest.approx(ok_a.mean(), abs=0.02)

@@ -36,16 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..memristive.binary_counts import BinaryCounts
+from ..memristive.models import model_of
 from ..memristive.torch_models import TorchDeviceArray
-from ..params.devices import (
-    IdealDeviceParams,
-    LinearDeviceParams,
-    PCM2DeviceParams,
-    PCMDeviceParams,
-    SoftBoundDeviceParams,
-    _BinaryDeviceParams,
-)
 from .models import weight_layers
 
 __all__ = ["AnalogWeights", "nominal_levels", "program_weights", "program_model", "macs_per_inference"]
@@ -81,18 +73,9 @@ class AnalogWeights:
 
 def nominal_levels(params) -> np.ndarray:
     """Normalised conductances a device reaches with 0, 1, 2, ... potentiating pulses from g_min
-    on its nominal curve (no noise, no spread): the states its targets are quantised to."""
-    if isinstance(params, LinearDeviceParams):
-        return np.linspace(0.0, 1.0, params.levels)
-    if isinstance(params, SoftBoundDeviceParams):
-        levels, a = params.levels_ltp, params.a_ltp * params.levels_ltp
-    elif isinstance(params, PCMDeviceParams):  # also the pair: each of its devices
-        levels, a = params.levels_set, params.a_set * params.levels_set
-    else:
-        raise TypeError(f"{type(params).__name__} has no nominal analog levels")
-    k = np.arange(levels + 1, dtype=float)
-    b = 1.0 / (1.0 - math.exp(-levels / a))
-    return b * (1.0 - np.exp(-k / a))  # NeuroSim's curve, x(0) = 0, x(levels) = 1
+    on its nominal curve (no noise, no spread): the states its targets are quantised to
+    (the model's :meth:`~spikenet.memristive.models.DeviceModel.nominal_levels`)."""
+    return model_of(params).nominal_levels()
 
 
 def _quantise(target: torch.Tensor, grid: np.ndarray) -> torch.Tensor:
@@ -105,7 +88,7 @@ def _quantise(target: torch.Tensor, grid: np.ndarray) -> torch.Tensor:
 def _program(params, targets: torch.Tensor, generator: torch.Generator, tolerance: float, max_pulses: int,
              t_read: float) -> tuple[torch.Tensor, TorchDeviceArray, torch.Tensor]:
     """Write-verify ``targets`` (flat) onto fresh devices at g_min; their drifted mean reads."""
-    start = 0.5 if isinstance(params, PCM2DeviceParams) else 0.0  # a pair starts at G+ = G- = g_min
+    start = model_of(params).unprogrammed  # g_min (a pair: G+ = G- = g_min)
     devices = TorchDeviceArray(params, targets.numel(), generator, start, device=targets.device)
     converged, _ = devices.program(targets, tolerance, max_pulses)
     return devices.read(t_read, noise=False), devices, converged
@@ -137,13 +120,14 @@ def program_weights(weight: torch.Tensor, params, generator: torch.Generator, *,
     w = weight.detach().to(torch.float64)
     magnitude = w.abs().flatten()
     w_max = float(magnitude.max() if range_quantile >= 1 else np.quantile(magnitude.cpu().numpy(), range_quantile)) or 1.0
-    if isinstance(params, IdealDeviceParams):
+    mapping = model_of(params).mapping
+    if mapping == "exact":
         return AnalogWeights(weight.detach().clone(), 0.0, 0, 0.0, 1.0, w_max)
     t = torch.clamp(w / w_max, -1.0, 1.0).flatten()
     sigma = params.read_noise_std
-    if isinstance(params, _BinaryDeviceParams):
+    if mapping == "counts":
         return _program_binary(weight, t, params, generator, max_pulses, t_read, w_max)
-    if isinstance(params, PCM2DeviceParams):
+    if mapping == "pair":
         grid = nominal_levels(params)
         q = torch.sign(t) * _quantise(t.abs(), grid)
         x, *rest = _program(params, (q + 1) / 2, generator, tolerance, max_pulses, t_read)
@@ -163,17 +147,18 @@ def program_weights(weight: torch.Tensor, params, generator: torch.Generator, *,
                          w_max)
 
 
-def _program_binary(weight: torch.Tensor, t: torch.Tensor, params: _BinaryDeviceParams, generator: torch.Generator,
+def _program_binary(weight: torch.Tensor, t: torch.Tensor, params, generator: torch.Generator,
                     max_pulses: int, t_read: float, w_max: float) -> AnalogWeights:
     """``round(|t| R)`` of each side's R binary devices switched ON, held as counts
     (:class:`~spikenet.memristive.binary_counts.BinaryCounts`: one entry per weight and side, not
     per device; NumPy, seeded from ``generator``)."""
     r = params.redundancy
+    model = model_of(params)
     rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
     reads, devices, pulses, converged = [], 0, 0.0, 0.0
     for side in (torch.clamp(t, min=0), torch.clamp(-t, min=0)):
         wanted = np.round(side.cpu().numpy() * r)
-        counts = BinaryCounts(params, len(wanted), rng, 0.0)
+        counts = model.synapses(len(wanted), rng, 0.0)
         ok, used = counts.program(wanted, max_pulses)
         reads.append(counts.read(t_read, noise=False))
         devices += len(wanted) * r

@@ -21,7 +21,8 @@ from brian2 import joule, second
 from .. import figures as fig
 from ..catalog import Card, derive
 from ..errors import CardError
-from ..params.devices import IdealDeviceParams, PCM2DeviceParams, _BinaryDeviceParams
+from ..memristive.models import model_of
+from ..params.devices import IdealDeviceParams
 from ..runs import RunDir, read_csv, write_csv
 from ..stats import spread, spread_record
 from ..sweep import Point, check_points, run_points, seeds_of
@@ -40,7 +41,7 @@ CONTRACT = Contract(protocol=CompareVariabilityProtocol, metrics=METRICS, uses_d
 
 
 def check(card: Card) -> None:
-    if isinstance(card.sections.get("device", IdealDeviceParams()), IdealDeviceParams):
+    if model_of(card.sections.get("device", IdealDeviceParams())).exact:
         raise CardError(f"{card.path}: experiment.device: name the device card whose variability is swept "
                         "(not 'ideal')")
     first, second_stage = _points(card, Path("runs"))
@@ -193,10 +194,7 @@ def _mlp_on_devices(card: Card, folder: Path, seed: int, log) -> tuple[list[tupl
             curve.append((level, sample, accuracy))
             log.info("%s at %s = %g, sample %d: accuracy %.4f", folder.name, proto.parameter, level, sample, accuracy)
     macs = analog.macs_per_inference(model)
-    per_weight = 2 * (base.redundancy if isinstance(base, _BinaryDeviceParams) else 1)
-    if isinstance(base, PCM2DeviceParams):
-        per_weight = 1  # the pair is one entry holding both devices, read as one
-    reads = macs * per_weight
+    reads = macs * model_of(base).reads_per_weight
     energy = float(base.energy_read / joule) * 1e12 * reads if float(base.energy_read / joule) > 0 else float("nan")
     return curve, {"synaptic_events": float(macs), "device_reads": float(reads), "energy_pj": energy}
 
@@ -207,7 +205,7 @@ def _stdp_costs(card: Card, folder: Path, metrics: dict[str, Any]) -> dict[str, 
 
     base = card["device"]
     n_exc = load_card(folder / "card.toml", "experiments")["network"].n_exc
-    copies = base.redundancy if isinstance(base, _BinaryDeviceParams) else 1
+    copies = model_of(base).devices_per_synapse
     return {"synaptic_events": float(metrics["synaptic_events_per_example"]),
             "device_reads": float(metrics["input_spikes_per_example"]) * n_exc * copies,
             "energy_pj": float(metrics.get("energy_per_inference_pj") or float("nan"))}  # JSON null: not given

@@ -20,7 +20,7 @@ from brian2 import siemens
 from ..catalog import Card
 from ..figures import panel_grid, save_figure, style
 from ..memristive import DeviceArray
-from ..params.devices import IdealDeviceParams, _BinaryDeviceParams
+from ..memristive.models import model_of
 from ..runs import RunDir, read_csv, write_csv
 from ..params.experiments import DeviceCurvesProtocol
 from ..running import Contract
@@ -64,7 +64,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
     worst = 0.0
     for name in p.devices:  # the device cards this card embeds (``all``: every one in the catalog)
         params = card.used("devices", name)["device"]
-        if isinstance(params, IdealDeviceParams):
+        if model_of(params).exact:  # no pulses, no curve
             continue
         log.info("%s: %d devices, %d + %d pulses", name, p.n_devices, p.n_pulses, p.n_pulses)
         array = DeviceArray(params, p.n_devices, rng, 0.0)
@@ -78,7 +78,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
         mean = x.mean(axis=1)
         up, down = mean[: p.n_pulses + 1], mean[p.n_pulses:]
         step_up = np.diff(x[: p.n_pulses + 1], axis=0)
-        binary = isinstance(params, _BinaryDeviceParams)
+        binary = not model_of(params).clipped  # two states, log-normal conductances
         c2c = float("nan") if binary else _c2c(step_up, x[:p.n_pulses], array.stuck)
         levels = 2 if binary else _moving(up).size  # states reached before the mean curve saturates
         devices[name] = {

@@ -18,7 +18,7 @@ from brian2 import second
 from ..catalog import Card
 from ..figures import panel_grid, save_figure, style
 from ..pairing import pairing_trains, pairing_weights
-from ..params.devices import IdealDeviceParams
+from ..memristive.models import model_of
 from ..runs import RunDir, read_csv, write_csv
 from ..schema import quantity_in
 from ..params.experiments import DeviceStdpProtocol
@@ -55,7 +55,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
         mean, std = dw.mean(axis=1), dw.std(axis=1)
         columns[f"{name}_mean"] = mean
         columns[f"{name}_std"] = std
-        if isinstance(device, IdealDeviceParams):
+        if model_of(device).exact:
             ideal_error = float(np.max(np.abs(mean - exact)))
         ltp, ltd = deltas_ms >= 0, deltas_ms < 0
         devices[name] = {

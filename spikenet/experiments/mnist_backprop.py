@@ -21,7 +21,7 @@ from .. import figures as fig
 from ..catalog import Card, load_card
 from ..errors import CardError
 from ..learning import evaluate
-from ..params.devices import IdealDeviceParams
+from ..memristive.models import model_of
 from ..runs import RunDir, load_checkpoint, read_csv, save_checkpoint, write_csv
 from ..params.experiments import MnistBackpropProtocol
 from ..running import Contract
@@ -166,7 +166,7 @@ def _evaluate_on_devices(run: RunDir, model, devices: dict[str, Any], x_test, y_
     layers = analog.weight_layers(model)
     n_weights = sum(layer.weight.numel() for layer in layers)
     jobs = [(name, s) for name, p in devices.items()
-            for s in range(1 if isinstance(p, IdealDeviceParams) else proto.device_samples)]
+            for s in range(1 if model_of(p).exact else proto.device_samples)]
     for name, sample in tqdm(jobs, desc="devices", disable=not progress, dynamic_ncols=True):
         faults.moment("evaluate")
         generator = torch.Generator(device=where).manual_seed(sample_seed(seed, name, sample))

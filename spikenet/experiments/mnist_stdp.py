@@ -29,6 +29,8 @@ from ..networks import (NetworkState, build_network, device_on_simulated_clock, 
 from ..errors import CardError, RunDirError
 from .. import faults
 from ..runs import RunDir, atomic_save_npz, load_checkpoint, open_run_dir, read_csv, save_checkpoint, write_csv
+from ..memristive.models import model_of
+from ..params.devices import IdealDeviceParams
 from ..params.experiments import MnistStdpProtocol
 from ..running import Contract
 
@@ -358,7 +360,7 @@ def _finish(card, run: RunDir, prog: _Progress, state: NetworkState, data) -> di
     train = prog.counters["train"]
     n_test = max(test["examples"], 1)
     device = card.sections.get("device")
-    copies = getattr(device, "redundancy", 1)  # devices read per transmitted spike (parallel binary devices)
+    copies = model_of(device if device is not None else IdealDeviceParams()).devices_per_synapse  # read per spike
     input_per = test["input_spikes"] / n_test
     events = input_per * net.n_exc + test["excitatory_spikes"] / n_test * (net.n_exc + 1)
     # Running accuracy over the last accuracy_window training images (each run weighted by its
