@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Callable, Mapping
 
@@ -77,8 +78,8 @@ class Spec:
     """What a field accepts. Stored in ``dataclasses.field(metadata={"spec": ...})``."""
 
     kind: str
-    """One of ``quantity``, ``number``, ``integer``, ``choice``, ``text``, ``flag``, and the
-    lists ``quantities``, ``numbers`` and ``texts``."""
+    """One of ``quantity``, ``number``, ``integer``, ``choice``, ``text``, ``flag``, the lists
+    ``quantities``, ``numbers`` and ``texts``, and ``curve`` (a measured table, :func:`curve`)."""
     doc: str
     """One line: what the value means."""
     unit: str | None = None
@@ -104,6 +105,9 @@ class Spec:
             return "a string"
         if self.kind == "flag":
             return "true or false"
+        if self.kind == "curve":
+            return (f"a CSV file beside the card (two columns: pulse number, value in {self.unit}; "
+                    "at least two rows) or a list of [pulse, value] pairs")
         what = {
             "quantity": f"a value in {self.unit} (e.g. '1 {self.unit}')",
             "quantities": f"a list of values in {self.unit} (e.g. ['1 {self.unit}', '2 {self.unit}'])",
@@ -231,12 +235,83 @@ def flag(doc: str, *, default: Any = MISSING) -> Any:
     return _field(Spec("flag", doc), default)
 
 
+def curve(unit: str, doc: str) -> Any:
+    """A measured curve: the name of a CSV file (relative to the card file that names it) with two
+    columns, pulse number and value in ``unit`` (a header row and ``#`` comments are skipped), or
+    the same as a list of ``[pulse, value]`` pairs (how a resolved card writes it, so that the run
+    folder's ``card.toml`` repeats the run without the file). A tuple of ``(pulse, value)`` float
+    pairs, pulse numbers strictly increasing, values finite and not negative, strictly monotonic."""
+    return _field(Spec("curve", doc, unit=unit), MISSING)
+
+
+def _read_curve(path: Path) -> list[tuple[float, float]]:
+    """The rows of a two-column CSV file; ValueError naming the file and line."""
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    rows: list[tuple[float, float]] = []
+    header = False
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        try:
+            values = [float(cell) for cell in row]
+        except ValueError:
+            if not rows and not header:
+                header = True  # the first row that is not a comment may name the columns
+                continue
+            raise ValueError(f"{path}, line {number}: expected two numbers, got {','.join(row)!r}") from None
+        if len(values) != 2:
+            raise ValueError(f"{path}, line {number}: expected two columns (pulse, value), got {len(values)}")
+        rows.append((values[0], values[1]))
+    return rows
+
+
+def _convert_curve(spec: Spec, value: Any, directory: Path | None) -> tuple[tuple[float, float], ...]:
+    where = ""
+    if isinstance(value, str):
+        path = Path(value)
+        if not path.is_absolute() and directory is not None:
+            path = directory / path
+        rows = _read_curve(path)
+        where = f"{path}: "
+    elif isinstance(value, (list, tuple)) and all(isinstance(r, (list, tuple)) and len(r) == 2 for r in value):
+        try:
+            rows = [(float(a), float(b)) for a, b in value]
+        except (TypeError, ValueError):
+            raise ValueError(f"expected {spec.allowed()}") from None
+    else:
+        raise ValueError(f"expected {spec.allowed()}")
+    if len(rows) < 2:
+        raise ValueError(f"{where}a curve needs at least two points, got {len(rows)}")
+    pulses = [r[0] for r in rows]
+    values = [r[1] for r in rows]
+    if not all(math.isfinite(v) for v in pulses + values):
+        raise ValueError(f"{where}every pulse number and value must be finite")
+    if min(values) < 0:
+        raise ValueError(f"{where}a value is negative ({min(values):g} {spec.unit}); conductances are >= 0")
+    if any(b <= a for a, b in zip(pulses, pulses[1:])):
+        raise ValueError(f"{where}pulse numbers must increase strictly from row to row")
+    steps = [b - a for a, b in zip(values, values[1:])]
+    if not (all(d > 0 for d in steps) or all(d < 0 for d in steps)):
+        raise ValueError(f"{where}not monotonic: the values must rise (or fall) strictly from row to row")
+    return tuple(rows)
+
+
 def spec_of(f: dataclasses.Field) -> Spec:
     return f.metadata["spec"]
 
 
-def _convert(spec: Spec, value: Any) -> Any:
-    """Convert one TOML value according to its spec; raise ValueError with the problem."""
+def _convert(spec: Spec, value: Any, directory: Path | None = None) -> Any:
+    """Convert one TOML value according to its spec; raise ValueError with the problem.
+    ``directory``: where the file that set the value lies (for ``curve`` files)."""
+    if spec.kind == "curve":
+        return _convert_curve(spec, value, directory)
     if spec.kind in ("quantities", "numbers", "texts"):
         if not isinstance(value, (list, tuple)) or not value:
             raise ValueError(f"expected {spec.allowed()}")
@@ -331,7 +406,8 @@ def build(
                 )
             continue
         try:
-            values[name] = _convert(spec, mapping[name])
+            source = Path(origin(name))
+            values[name] = _convert(spec, mapping[name], source.parent if source.suffix == ".toml" else None)
         except ValueError as exc:
             raise CardError(f"{origin(name)}: {section}.{name} = {mapping[name]!r}: {exc}") from None
     obj = cls(**values)
@@ -359,6 +435,8 @@ def to_mapping(obj: Any) -> dict[str, Any]:
             out[f.name] = [format_quantity(v, spec.unit) for v in value]
         elif spec.kind in ("numbers", "texts"):
             out[f.name] = list(value)
+        elif spec.kind == "curve":
+            out[f.name] = [list(row) for row in value]
         else:
             out[f.name] = value
     return out

@@ -216,5 +216,6 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
 
 def device_namespace(device: Any) -> dict[str, Any]:
     """The device's parameters by name, and the functions of its code, for the synapses' namespace."""
-    return {**DEVICE_FUNCTIONS, **{f.name: getattr(device, f.name) for f in dataclasses.fields(device)},
-            **_constants(device)}
+    model = model_of(device)
+    card = {f.name: getattr(device, f.name) for f in dataclasses.fields(device) if not isinstance(getattr(device, f.name), tuple)}
+    return {**DEVICE_FUNCTIONS, **card, **_constants(device), **model.brian2_namespace()}

@@ -18,8 +18,19 @@ from .models import Ops
 
 __all__ = ["TorchDeviceArray", "TORCH"]
 
+def _interp(v: torch.Tensor, xp, fp) -> torch.Tensor:
+    """NumPy's ``interp`` on a tensor (torch has none): piecewise linear, clamped at the ends."""
+    xp = torch.as_tensor(xp, dtype=torch.float64, device=v.device)
+    fp = torch.as_tensor(fp, dtype=torch.float64, device=v.device)
+    hi = torch.clamp(torch.searchsorted(xp, v.contiguous(), right=True), 1, len(xp) - 1)
+    lo = hi - 1
+    slope = (fp[hi] - fp[lo]) / (xp[hi] - xp[lo])
+    inside = slope * (v - xp[lo]) + fp[lo]
+    return torch.where(v <= xp[0], fp[0], torch.where(v >= xp[-1], fp[-1], inside))
+
+
 TORCH = Ops(torch.where, torch.clamp, torch.exp, torch.log, torch.sqrt, torch.abs, torch.floor,
-            lambda v: v.to(torch.float64))
+            lambda v: v.to(torch.float64), _interp)
 """The element-wise functions of the models' equations, on tensors."""
 
 

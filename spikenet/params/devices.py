@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from brian2 import siemens
 from brian2.units.fundamentalunits import Quantity
 
-from ..schema import CheckFailed, integer, number, quantity
+from ..schema import CheckFailed, curve, integer, number, quantity
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +124,33 @@ class PCM2DeviceParams(PCMDeviceParams):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TableDeviceParams(_DeviceCommon):
+    """A device defined by measured data: conductance against pulse number for potentiation
+    (``ltp_curve``, rising) and depression (``ltd_curve``, falling), in CSV files beside the card.
+    Each step moves along its direction's curve from the device's present conductance
+    (interpolated); ``c2c_std``, ``d2d_std`` (a factor on the pulses a step moves), stuck devices,
+    read noise and drift as for every model. ``g_min`` and ``g_max`` bound the range the rule's
+    weights map onto; both curves must lie within it."""
+
+    MODEL: ClassVar[str] = "table"
+
+    ltp_curve: tuple = curve("S", "potentiation: conductance after each pulse number, rising")
+    ltd_curve: tuple = curve("S", "depression: conductance after each pulse number, falling")
+
+    def check(self) -> None:
+        super().check()
+        g_min, g_max = float(self.g_min / siemens), float(self.g_max / siemens)
+        for key, rising in (("ltp_curve", True), ("ltd_curve", False)):
+            values = [g for _, g in getattr(self, key)]
+            if (values[-1] > values[0]) != rising:
+                raise CheckFailed(key, f"must {'rise' if rising else 'fall'} with the pulse number "
+                                       f"({'potentiation' if rising else 'depression'})")
+            if min(values) < g_min * (1 - 1e-9) or max(values) > g_max * (1 + 1e-9):
+                raise CheckFailed(key, f"runs from {min(values):.4g} S to {max(values):.4g} S, outside "
+                                       f"[g_min, g_max] = [{g_min:.4g} S, {g_max:.4g} S]", related=("g_min", "g_max"))
+
+
+@dataclass(frozen=True, kw_only=True)
 class _BinaryDeviceParams(_DeviceCommon):
     """A binary stochastic device: a pulse switches it (OFF to ON for SET, ON to OFF for RESET)
     with probability ``p_set`` / ``p_reset``; each state's conductance is log-normal around
@@ -158,16 +186,13 @@ class CBRAMDeviceParams(_BinaryDeviceParams):
     MODEL: ClassVar[str] = "cbram"
 
 
-DEVICE_MODELS: dict[str, type] = {
-    cls.MODEL: cls
-    for cls in (
-        IdealDeviceParams,
-        LinearDeviceParams,
-        SoftBoundDeviceParams,
-        PCMDeviceParams,
-        PCM2DeviceParams,
-        OxRAMDeviceParams,
-        CBRAMDeviceParams,
-    )
-}
-"""Every device model a card may name, by its registry name."""
+def _models(cls: type) -> list[type]:
+    found = [cls] if "MODEL" in cls.__dict__ else []
+    for sub in cls.__subclasses__():
+        found += _models(sub)
+    return found
+
+
+DEVICE_MODELS: dict[str, type] = {cls.MODEL: cls for cls in [IdealDeviceParams, *_models(_DeviceCommon)]}
+"""Every device model a card may name, by its registry name: every parameter class of this
+module with a ``MODEL`` (a new model kind's class is found without being listed)."""

@@ -43,9 +43,13 @@ class Ops:
     floor: Callable
     float: Callable
     """As double-precision floats (booleans to 0.0 / 1.0)."""
+    interp: Callable
+    """``interp(v, xp, fp)``: NumPy's piecewise-linear interpolation (``xp`` increasing NumPy
+    arrays, clamped at the ends), on this library's arrays."""
 
 
-NUMPY = Ops(np.where, np.clip, np.exp, np.log, np.sqrt, np.abs, np.floor, lambda v: np.asarray(v, dtype=float))
+NUMPY = Ops(np.where, np.clip, np.exp, np.log, np.sqrt, np.abs, np.floor, lambda v: np.asarray(v, dtype=float),
+            np.interp)
 
 
 @dataclass(frozen=True)
@@ -216,3 +220,8 @@ class DeviceModel:
     def brian2_step(self) -> str:
         """Brian2 statements that compute ``x_new`` (the twin of :meth:`step`, noise included)."""
         raise NotImplementedError
+
+    def brian2_namespace(self) -> dict[str, Any]:
+        """Names the Brian2 code uses besides the card's keys and the shared device functions
+        (a model's own functions and derived constants)."""
+        return {}
