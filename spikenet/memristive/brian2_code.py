@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..schema import spec_of
 from .brian2_functions import DEVICE_FUNCTIONS
 from .models import Variable, model_of
 
@@ -217,5 +218,6 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
 def device_namespace(device: Any) -> dict[str, Any]:
     """The device's parameters by name, and the functions of its code, for the synapses' namespace."""
     model = model_of(device)
-    card = {f.name: getattr(device, f.name) for f in dataclasses.fields(device) if not isinstance(getattr(device, f.name), tuple)}
+    # a measured curve is no Brian2 constant: its model turns it into functions (brian2_namespace)
+    card = {f.name: getattr(device, f.name) for f in dataclasses.fields(device) if spec_of(f).kind != "curve"}
     return {**DEVICE_FUNCTIONS, **card, **_constants(device), **model.brian2_namespace()}
