@@ -25,14 +25,13 @@ import argparse
 import csv
 import json
 import os
-import platform
 import resource
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from machine import cpu_model
+import machine as bench_machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DEVICES = {"mnist_dc_n100": ["ideal", "pcm_2pcm"], "mnist_querlioz": ["ideal", "pcm_2pcm", "oxram_hfo2"]}
@@ -100,8 +99,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds over all devices; the median counts")
     args = parser.parse_args()
 
-    import brian2
-
     from spikenet.datasets import load_mnist
     from spikenet.networks import input_rates
     from spikenet.catalog import load_card
@@ -123,9 +120,7 @@ def main() -> None:
             median = dict(sorted(runs, key=lambda r: r["s_per_image"])[len(runs) // 2])
             median.update(repeats=len(runs), s_per_image_min=per_image[0], s_per_image_max=per_image[-1])
             rows.append(median)
-    machine = f"{cpu_model()}, {os.cpu_count()} cores"
-    versions = f"python {platform.python_version()} brian2 {brian2.__version__} numpy {np.__version__}"
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    machine, versions, stamp = bench_machine.machine(), bench_machine.versions(), bench_machine.timestamp()
     commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
     if os.popen("git status --porcelain --untracked-files=no 2>/dev/null").read().strip():
         commit += "-dirty"  # measured with uncommitted changes

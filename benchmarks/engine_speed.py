@@ -24,13 +24,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from machine import cpu_model
+import machine as bench_machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -123,16 +122,12 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=1000)
     args = parser.parse_args()
 
-    import brian2
-
     from spikenet.datasets import load_mnist
 
     train = load_mnist("train")
     rates = train.images.reshape(len(train.images), -1).astype(float) * 0.125  # Hz at intensity 1
     rows = [compiled(args.n_exc, rates[: args.images], args.chunk), plain_runtime(args.n_exc, rates[: args.plain_images])]
-    machine = f"{cpu_model()}, {__import__('os').cpu_count()} cores"
-    versions = f"python {platform.python_version()} brian2 {brian2.__version__} numpy {np.__version__}"
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    machine, versions, stamp = bench_machine.machine(), bench_machine.versions(), bench_machine.timestamp()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "engine_speed.csv"
     new = not path.exists()

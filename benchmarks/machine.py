@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import time
 from pathlib import Path
 
 
@@ -15,3 +17,21 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown cpu"
+
+
+def machine() -> str:
+    """The machine column: processor and core count."""
+    return f"{cpu_model()}, {os.cpu_count()} cores"
+
+
+def versions() -> str:
+    """The versions column of the speed benchmarks: Python, Brian2, NumPy."""
+    import brian2
+    import numpy
+
+    return f"python {platform.python_version()} brian2 {brian2.__version__} numpy {numpy.__version__}"
+
+
+def timestamp() -> str:
+    """When a record was written, local time with its offset (ISO 8601)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

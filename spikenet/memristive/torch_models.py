@@ -30,7 +30,8 @@ def _interp(v: torch.Tensor, xp, fp) -> torch.Tensor:
 
 
 TORCH = Ops(torch.where, torch.clamp, torch.exp, torch.log, torch.sqrt, torch.abs, torch.floor,
-            lambda v: v.to(torch.float64), _interp)
+            lambda v: v.to(torch.float64), _interp,
+            lambda a, value: torch.full_like(a, value, dtype=torch.float64))
 """The element-wise functions of the models' equations, on tensors."""
 
 

@@ -46,10 +46,12 @@ class Ops:
     interp: Callable
     """``interp(v, xp, fp)``: NumPy's piecewise-linear interpolation (``xp`` increasing NumPy
     arrays, clamped at the ends), on this library's arrays."""
+    full_like: Callable
+    """``full_like(a, value)``: an array of ``a``'s shape filled with ``value`` (double precision)."""
 
 
 NUMPY = Ops(np.where, np.clip, np.exp, np.log, np.sqrt, np.abs, np.floor, lambda v: np.asarray(v, dtype=float),
-            np.interp)
+            np.interp, lambda a, value: np.full(np.shape(a), value, dtype=float))
 
 
 @dataclass(frozen=True)

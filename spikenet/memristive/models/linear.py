@@ -12,7 +12,7 @@ class LinearModel(DeviceModel):
     params = LinearDeviceParams
 
     def pulses_per_range(self, up, ops):
-        return ops.float(up) * 0.0 + (self.p.levels - 1)
+        return ops.full_like(up, self.p.levels - 1)
 
     def step(self, a, up, n, free, noise):
         return a.x + (2.0 * a.ops.float(up) - 1.0) * n * a.scale / (self.p.levels - 1) + noise

@@ -16,7 +16,7 @@ class PCM2Model(PCMModel):
     mapping = "pair"
 
     def pulses_per_range(self, up, ops):
-        return ops.float(up) * 0.0 + 2.0 * self.p.levels_set  # each device covers half the differential range
+        return ops.full_like(up, 2.0 * self.p.levels_set)  # each device covers half the differential range
 
     def start(self, a, x0) -> None:
         d = 2 * x0 - 1
