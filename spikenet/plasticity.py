@@ -265,7 +265,8 @@ def synapses(
         read = dev.read if drift_gain is None else dev.compensated_read(f"{drift_gain}_post")
         on_pre = f"{target}_post += {read}\n{on_pre}"
     namespace = {**namespace_of(params), **memristive.device_namespace(device)}
-    kwargs: dict[str, Any] = dict(model=code.model, namespace=namespace, dt=dt, name=name or f"{type(params).RULE}*")
+    kwargs: dict[str, Any] = dict(model=code.model, namespace=namespace, dt=dt, name=name or f"{type(params).RULE}*",
+                                  codeobj_class=memristive.brian2_guard.codeobj_class())
     if code.spiking:
         kwargs.update(on_pre=on_pre, on_post=code.on_post or None, method="exact")
         if delay is not None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..schema import spec_of
 from .brian2_functions import DEVICE_FUNCTIONS
+from .brian2_guard import guarded
 from .models import Variable, model_of
 
 __all__ = ["Brian2Device", "brian2_device", "initial_device_state", "device_namespace"]
@@ -206,8 +207,10 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
 
     def update(dw: str) -> str:
         t_prog = "t_prog = t_prog + free * (t - t_prog)\n" if device.drift_nu > 0 else ""
-        return (pulses.replace("{x}", _X).replace("{dw}", dw) + body + "\n" + _COMMIT.format(t_prog=t_prog)
-                + (_FRESH_READ if cached else ""))
+        # where no pulse is drawn (most events) the step and commit change nothing: the compiled
+        # engine skips them (brian2_guard)
+        return (pulses.replace("{x}", _X).replace("{dw}", dw)
+                + guarded("n_pulse", body + "\n" + _COMMIT.format(t_prog=t_prog) + (_FRESH_READ if cached else "")))
 
     return Brian2Device(_model(device) + extra, update, _read_expression(device, cached=cached),
                         _initialise(device), lambda gain: _read_expression(device, gain, cached),

@@ -61,7 +61,7 @@ xp_new = clip(curve_step(xp, n_plus, a_pulses, levels_set) + c2c_std * sqrt(n_pl
 xm_new = clip(curve_step(xm, n_minus, a_pulses, levels_set) + c2c_std * sqrt(n_minus) * randn_if(n_minus), 0, 1)
 refresh = int((xp_new > refresh_threshold) or (xm_new > refresh_threshold))
 d_pair = xp_new - xm_new
-write_noise = c2c_std * randn_if(refresh)
+write_noise = c2c_std * randn_if(refresh * free)
 xp_new = xp_new + refresh * (clip(d_pair + write_noise, 0, 1) * int(d_pair > 0) - xp_new)
 xm_new = xm_new + refresh * (clip(-d_pair + write_noise, 0, 1) * int(d_pair <= 0) - xm_new)
 xp = xp + free * (xp_new - xp)
