@@ -1,7 +1,8 @@
 """The compiled engine's guarded device updates (:mod:`spikenet.memristive.brian2_guard`) change
 nothing but the speed: one ``cpp_standalone`` program with the guard and one without, each holding
 plastic synapses on every model kind (with stuck devices, spread and drift where the kind has
-them), driven by the same spike trains from the same seed, end in the same state, bit for bit."""
+them), driven by the same spike trains from the same seed, end in the same state, bit for bit
+(the guard's prefetching included)."""
 
 import dataclasses
 
@@ -64,8 +65,11 @@ def _program(directory, guard: bool) -> dict[str, dict[str, np.ndarray]]:
             groups[name] = syn
         b2.Network(*objects).run(DURATION_S * b2.second)
         b2.device.build(directory=str(directory), run=True, compile=True, with_output=False)
-        code = next((directory / "code_objects").glob("card2_pre_codeobject*.cpp")).read_text()
-        assert ("if (int_(n_pulse != 0))" in code) == guard
+        code = {side: next((directory / "code_objects").glob(f"card2_{side}_codeobject*.cpp")).read_text()
+                for side in ("pre", "post")}
+        assert all(("if (int_(n_pulse != 0))" in c) == guard for c in code.values())
+        # the postsynaptic pathway visits strided synapses: prefetched; the presynaptic one not
+        assert ("__builtin_prefetch" in code["post"]) == guard and "__builtin_prefetch" not in code["pre"]
         return {name: {v: np.array(getattr(syn, v)[:]) for v in syn.equations.names} for name, syn in groups.items()}
     finally:
         brian2_guard.ENABLED = True

@@ -109,16 +109,27 @@ class GuardedCodeGenerator(CPPCodeGenerator):
         postsynaptic neuron lie ``N_post`` entries apart, and the block runs for a random few of
         them (those that get a pulse), so the processor's own prefetcher cannot follow and each
         of the block's loads waits for memory (measured with perf on ``mnist_querlioz`` with
-        ``pcm_2pcm``: those loads were most of its postsynaptic code). Only in Brian2's
-        ``synapses`` template, whose loop variables this names."""
+        ``pcm_2pcm``: those loads were most of its postsynaptic code). Only in the postsynaptic
+        pathway of Brian2's ``synapses`` template (whose loop variables this names): Brian2
+        creates synapses presynaptic neuron by presynaptic neuron, so a presynaptic spike's
+        synapses are contiguous and the processor prefetches them itself (prefetching there made
+        ``mnist_dc_n100`` on ``pcm_2pcm`` slower, 1.1x -> 1.6x the ideal card)."""
         arrays = sorted(n for n in names if self.variable_indices[n] == "_idx")
-        if self.template_name != "synapses" or not arrays:
+        if self.template_name != "synapses" or self._pathway_side() != "post" or not arrays:
             return []
         ahead = f"_spiking_synapse_idx + {PREFETCH_AHEAD}"
         return ([f"if ({ahead} < _num_spiking_synapses)", "{",
                  f"const size_t _prefetch_idx = (*_spiking_synapses)[{ahead}];"]
                 + [f"__builtin_prefetch(&{self.get_array_name(self.variables[n])}[_prefetch_idx]);" for n in arrays]
                 + ["}"])
+
+
+    def _pathway_side(self) -> str | None:
+        """``"pre"`` or ``"post"``: which pathway of the synapses this code object runs (its name
+        starts with the pathway's, which is how Brian2 names them)."""
+        names = {p.name: p.prepost for p in getattr(self.owner, "_pathways", ())}
+        matches = [name for name in names if self.name.startswith(f"{name}_codeobject")]
+        return names[matches[0]] if matches else None
 
 
 class GuardedCodeObject(CPPStandaloneCodeObject):
