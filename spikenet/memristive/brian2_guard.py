@@ -14,7 +14,7 @@ C++ generator, used by the ``cpp_standalone`` device of the compiled engine) tur
 ``if (CONDITION) { ... }`` and moves the loads and stores of the variables that only the block
 uses inside it. The result is the same as without the guard wherever the block's contract holds:
 *where the condition is 0, the block changes nothing* (the models' code is written that way; the
-tests run every device card with and without the guard and compare the final states). Elsewhere
+tests run one card of every model kind with and without the guard and compare the final states). Elsewhere
 (runtime mode, NumPy, Cython) the markers are ordinary temporaries and everything runs.
 
 Written by hand: Brian2 offers no conditional block in abstract code (only conditional writes of
@@ -101,7 +101,6 @@ class GuardedCodeGenerator(CPPCodeGenerator):
         lines += self.translate_to_write_arrays(write - stored_inside)
         return stripped_deindented_lines("\n".join(lines))
 
-
     def _prefetch(self, names: set[str]) -> list[str]:
         """Prefetch the block's own arrays for the synapse ``PREFETCH_AHEAD`` events ahead.
 
@@ -113,7 +112,7 @@ class GuardedCodeGenerator(CPPCodeGenerator):
         pathway of Brian2's ``synapses`` template (whose loop variables this names): Brian2
         creates synapses presynaptic neuron by presynaptic neuron, so a presynaptic spike's
         synapses are contiguous and the processor prefetches them itself (prefetching there made
-        ``mnist_dc_n100`` on ``pcm_2pcm`` slower, 1.1x -> 1.6x the ideal card)."""
+        ``mnist_dc_n100`` on ``pcm_2pcm`` slower in ``benchmarks/device_speed.py``)."""
         arrays = sorted(n for n in names if self.variable_indices[n] == "_idx")
         if self.template_name != "synapses" or self._pathway_side() != "post" or not arrays:
             return []
@@ -122,7 +121,6 @@ class GuardedCodeGenerator(CPPCodeGenerator):
                  f"const size_t _prefetch_idx = (*_spiking_synapses)[{ahead}];"]
                 + [f"__builtin_prefetch(&{self.get_array_name(self.variables[n])}[_prefetch_idx]);" for n in arrays]
                 + ["}"])
-
 
     def _pathway_side(self) -> str | None:
         """``"pre"`` or ``"post"``: which pathway of the synapses this code object runs (its name
