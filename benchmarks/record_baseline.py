@@ -9,14 +9,13 @@ Run folders are not committed; this CSV is, with the machine and versions of eac
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
 import tomllib
 from pathlib import Path
 
-from machine import cpu_model
+from machine import append_rows, cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results" / "baseline_runs.csv"
 
@@ -27,7 +26,7 @@ def main(run_dir: str) -> None:
     info = json.loads((run / "run.json").read_text())
     card = tomllib.loads((run / "card.toml").read_text())
     proto = card["protocol"]
-    versions = " ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "machine")
+    versions = " ".join(f"{k} {v}" for k, v in info["versions"].items() if k not in ("machine", "source"))
     if "torch" not in info["versions"]:  # run folders made before run.json recorded torch
         from importlib.metadata import version
 
@@ -36,6 +35,7 @@ def main(run_dir: str) -> None:
     for device, hw in metrics["hardware"].items():
         rows.append({
             "date": info.get("started"),
+            "commit": info["versions"].get("source", ""),  # "" for runs made before run.json recorded it
             "experiment": info["experiment"],
             "command": " ".join(["spikenet", *info.get("command", [])[1:]]),
             "model": card["experiment"]["model"],
@@ -62,13 +62,7 @@ def main(run_dir: str) -> None:
             "machine": f"{cpu_model()}, {os.cpu_count()} cores",
             "versions": versions,
         })
-    RESULTS.parent.mkdir(exist_ok=True)
-    new = not RESULTS.exists()
-    with RESULTS.open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
+    append_rows(RESULTS, rows)
     print(f"{len(rows)} rows appended to {RESULTS}")
 
 

@@ -10,14 +10,13 @@ Run folders are not committed; this CSV is, with the machine and versions of eac
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import sys
 import tomllib
 from pathlib import Path
 
-from machine import cpu_model
+from machine import append_rows, cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mnist_runs.csv"
 PUBLISHED = {
@@ -46,6 +45,7 @@ def main(run_dir: str) -> None:
                       f"compensation {proto.get('drift_compensation', 'none')})"
     row = {
         "date": info.get("started"),
+        "commit": info["versions"].get("source", ""),  # "" for runs made before run.json recorded it
         "experiment": experiment,
         "command": " ".join(["spikenet", *info.get("command", [])[1:]]),
         "n_exc": net["n_exc"],
@@ -68,15 +68,9 @@ def main(run_dir: str) -> None:
         "peak_memory_mib": _rounded(metrics["peak_memory_mib"], None),
         "wall_time_s": info.get("wall_time_s"),
         "machine": f"{cpu_model()}, {os.cpu_count()} cores",
-        "versions": " ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "machine"),
+        "versions": " ".join(f"{k} {v}" for k, v in info["versions"].items() if k not in ("machine", "source")),
     }
-    RESULTS.parent.mkdir(exist_ok=True)
-    new = not RESULTS.exists()
-    with RESULTS.open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
+    append_rows(RESULTS, [row])
     print(json.dumps(row, indent=1))
 
 

@@ -138,8 +138,34 @@ def _versions() -> dict[str, str]:
         "scipy": scipy.__version__,
         "matplotlib": matplotlib.__version__,
         **{name: _installed(name) for name in ("torch", "dask") if _installed(name)},
+        **({"source": source} if (source := source_commit()) else {}),
         "machine": f"{platform.system()} {platform.machine()}",
     }
+
+
+@cache
+def source_commit() -> str:
+    """The git commit of the checkout spikenet is imported from, ``-dirty`` when its package files
+    differ from that commit; ``''`` for an installed wheel or when git is not at hand.
+
+    A run records it in ``run.json`` so that a number taken from a run folder names the code that
+    made it (a version number alone does not change between commits).
+    """
+    import subprocess
+
+    package = Path(__file__).resolve().parent
+    try:
+        def git(*args: str) -> str:
+            return subprocess.run(["git", "-C", str(package), *args], capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.strip()
+
+        if Path(git("rev-parse", "--show-toplevel")) != package.parent:
+            return ""  # spikenet lies inside some other repository (e.g. a site-packages under one)
+        commit = git("rev-parse", "--short=7", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", str(package))
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return commit + ("-dirty" if dirty else "")
 
 
 def _installed(distribution: str) -> str:
