@@ -6,6 +6,15 @@ exit code 2; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+#: The distribution's name on the package index ("spikenet" there is an unrelated project).
+DISTRIBUTION = "spikenet-memristive"
+
+
+def install_hint(extra: str) -> str:
+    """How to install an optional extra, from the index and from a checkout (for error messages)."""
+    return (f"pip install '{DISTRIBUTION}[{extra}]' (from a checkout: "
+            f"pip install -c constraints.txt -e '.[{extra}]')")
+
 
 class SpikenetError(Exception):
     """Bad input: a card, an override, a data file, a run folder. The message is for users."""

@@ -2,6 +2,10 @@
 
 Figures are drawn from the CSV files in a run folder, never from live simulator objects, so
 that ``spikenet figures RUN_DIR`` can redraw them without simulating.
+
+Drawing touches no global matplotlib state: figures are :class:`matplotlib.figure.Figure` objects
+that pyplot does not know (:func:`subplots`), saved without a backend being chosen, so running an
+experiment in a notebook leaves the user's backend and their ``plt.show()`` as they were.
 """
 
 from __future__ import annotations
@@ -11,16 +15,15 @@ import io
 from pathlib import Path
 from typing import Iterator
 
+from typing import Any
+
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never opens a window
-import matplotlib.pyplot as plt  # noqa: E402
+from .runs import RunDir, atomic_write_bytes, read_csv
 
-import numpy as np  # noqa: E402
-
-from .runs import RunDir, atomic_write_bytes, read_csv  # noqa: E402
-
-__all__ = ["STYLE", "style", "save_figure", "panel_grid", "confusion_columns", "draw_confusion"]
+__all__ = ["STYLE", "style", "subplots", "save_figure", "panel_grid", "confusion_columns", "draw_confusion"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.8),
@@ -42,22 +45,28 @@ STYLE = {
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Draw inside this context to get spikenet's style without touching global rcParams."""
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         yield
 
 
-def save_figure(fig: "plt.Figure", path: str | Path) -> Path:
-    """Save ``fig`` as PNG at ``path`` atomically and close it."""
+def subplots(*args, figsize: tuple[float, float] | None = None, **kwargs) -> tuple[Figure, Any]:
+    """As :func:`matplotlib.pyplot.subplots` (same arguments), on a figure pyplot does not hold:
+    no backend is chosen, no window can open, and nothing is left to close."""
+    fig = Figure(figsize=figsize)  # None: rcParams["figure.figsize"], i.e. the style's when inside style()
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Save ``fig`` as PNG at ``path`` atomically."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
     return atomic_write_bytes(path, buffer.getvalue())
 
 
 def panel_grid(n: int, cols: int, panel_size: tuple[float, float] = (3.3, 3.1), **kwargs) -> tuple:
     """A figure with ``n`` panels in rows of ``cols`` (unused places blank): ``(fig, [axes])``."""
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows), squeeze=False,
+    fig, axes = subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows), squeeze=False,
                              **kwargs)
     flat = list(axes.flat)
     for ax in flat[n:]:
@@ -78,7 +87,7 @@ def draw_confusion(run: RunDir, name: str = "confusion", title: str = "Confusion
     matrix = np.stack([conf[f"pred_{c}"] for c in range(10)] + [conf["no_answer"]], axis=1).astype(float)
     matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     with style():
-        figure, ax = plt.subplots(figsize=(5.5, 4.5))
+        figure, ax = subplots(figsize=(5.5, 4.5))
         image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
         ax.grid(False)
         ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"])

@@ -393,7 +393,7 @@ def draw_sweep(folder: str | os.PathLike) -> Path | None:
     95 % interval, every seed a dot. Returns None for a sweep without a grid."""
     import json
 
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     from . import figures as fig
 
@@ -409,7 +409,7 @@ def draw_sweep(folder: str | os.PathLike) -> Path | None:
     positions, unit = _axis(x_values)
     seeds = [c for c in table if c.startswith("seed_")]
     with fig.style():
-        figure, ax = plt.subplots(figsize=(6, 4))
+        figure, ax = subplots(figsize=(6, 4))
         lines = list(dict.fromkeys(tuple(table[k][pick][i] for k in others) for i in range(int(pick.sum()))))
         for j, line in enumerate(lines):
             rows = np.flatnonzero(pick & np.all([table[k] == v for k, v in zip(others, line)] or [pick], axis=0))

@@ -44,7 +44,7 @@ from typing import Any
 from . import __version__, faults
 from .catalog import Card, card_to_toml, load_card
 from .engine import seed_everything
-from .errors import CardError, Interrupted, RunDirError
+from .errors import CardError, Interrupted, RunDirError, install_hint
 from .params import PROTOCOLS
 from .memristive.models import model_of
 from .runs import (RunDir, atomic_write_json, atomic_write_text, create_run_dir, file_sha256, load_checkpoint,
@@ -310,8 +310,7 @@ def _check_need(need: str, card: Card, kind: str) -> None:
             _VERIFIED_DATA.add(where)
     elif need in EXTRAS:
         if importlib.util.find_spec(EXTRAS[need]) is None:
-            raise CardError(f"{card.path}: the {kind} experiment needs {need}: pip install 'spikenet[{need}]' "
-                            "(with the README's constraints file)")
+            raise CardError(f"{card.path}: the {kind} experiment needs {need}: {install_hint(need)}")
     else:
         raise AssertionError(f"unknown need {need!r} of the {kind} runner")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Card, card_to_toml
-from .errors import SpikenetError
+from .errors import SpikenetError, install_hint
 from .running import check_card, resume_experiment, run_experiment
 
 __all__ = ["Point", "run_point", "run_points", "check_points", "differing_keys", "seeds_of", "SCHEDULER_ENV"]
@@ -99,7 +99,7 @@ def check_points(points: list[Point], *, workers: int = 1, runner_checks: bool =
             raise type(exc)(f"sweep point {p.name}: {exc}") from None
     if (os.environ.get(SCHEDULER_ENV) or _local_workers(workers, len(points)) > 1) and points:
         if importlib.util.find_spec("distributed") is None:
-            raise SpikenetError("running a sweep in parallel needs Dask: pip install 'spikenet[dask]' "
+            raise SpikenetError(f"running a sweep in parallel needs Dask: {install_hint('dask')} "
                                 "(or set the sweep's workers to 1)")
 
 
@@ -190,7 +190,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise SpikenetError("running a sweep in parallel needs Dask: pip install 'spikenet[dask]' "
+        raise SpikenetError(f"running a sweep in parallel needs Dask: {install_hint('dask')} "
                             "(or set the sweep's workers to 1)") from None
     cluster = None
     if scheduler is None:

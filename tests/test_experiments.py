@@ -97,3 +97,26 @@ def test_device_stdp_ideal_device_gives_the_rule_and_devices_keep_its_sign(tmp_p
     # Unbiased stochastic rounding on equal steps keeps the window on average.
     assert d["linear_64"]["window_correlation"] > 0.8
     assert d["linear_64"]["ltp_gain"] == pytest.approx(1.0, abs=0.3)
+
+
+def test_running_an_experiment_leaves_matplotlib_as_the_user_had_it(tmp_path):
+    """A notebook's backend and its open pyplot figures survive a run (figures are drawn on
+    Figure objects pyplot does not hold): in a fresh process, as in a fresh kernel."""
+    import subprocess
+    import sys
+
+    script = f"""
+import matplotlib
+matplotlib.use("svg")
+import matplotlib.pyplot as plt
+mine = plt.figure()
+from spikenet.catalog import load_card
+from spikenet.running import run_experiment
+run = run_experiment(load_card("stdp_window", overrides=["protocol.n_pairings=1"]), {str(tmp_path / 'run')!r}, progress=False)
+assert list(run.figures.glob("*.png")), "the run drew its figures"
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+assert plt.get_fignums() == [mine.number], plt.get_fignums()
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from conftest import REPO
 
-SOURCES = ("setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "constraints.txt",
-           "spikenet", "models", "devices", "experiments")
+SOURCES = ("setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md", "constraints.txt", "LICENSE",
+           "CITATION.cff", "CHANGELOG.md", "spikenet", "models", "devices", "experiments")
 
 
 def run(*args, **kwargs) -> subprocess.CompletedProcess:
@@ -30,7 +30,8 @@ def test_wheel_install_finds_the_cards(tmp_path):
         else:
             shutil.copy(src, source / name)
     run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path / "dist", source)
-    (wheel,) = (tmp_path / "dist").glob("spikenet-*.whl")
+    # "spikenet" on the package index is another project: the distribution has its own name
+    (wheel,) = (tmp_path / "dist").glob("spikenet_memristive-*.whl")
 
     # A fresh environment that gets spikenet only from the wheel, and borrows the dependencies
     # already installed here (no downloads) through a .pth file. A path listed in a .pth file
@@ -50,9 +51,27 @@ def test_wheel_install_finds_the_cards(tmp_path):
                 "print(c.find_card('ideal', 'devices'))", cwd=elsewhere, env=env).stdout.split()
     assert Path(where[0]).is_relative_to(venv), "the wheel's spikenet, not the checkout's"
     assert Path(where[1]) == venv / "share" / "spikenet" / "devices" / "ideal.toml"
+    assert (Path(where[0]).parent / "py.typed").is_file(), "the package says it is typed"
+    meta = run(python, "-c", "from importlib.metadata import metadata, files; m = metadata('spikenet-memristive'); "
+               "print(m['Name'], m['License']); print(*[f.name for f in files('spikenet-memristive')])",
+               cwd=elsewhere, env=env).stdout.split("\n")
+    assert meta[0] == "spikenet-memristive MIT"
+    assert "LICENSE" in meta[1].split()
 
     listing = run(venv / "bin" / "spikenet", "list", "devices", cwd=elsewhere, env=env).stdout
     assert "ideal" in listing and "source:" in listing
     experiments = run(venv / "bin" / "spikenet", "list", "experiments", cwd=elsewhere, env=env).stdout
     for card in (REPO / "experiments").glob("*.toml"):
         assert card.stem in experiments
+
+
+def test_the_citation_file_is_valid_and_names_this_version():
+    import yaml
+
+    import spikenet
+
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["version"] == spikenet.__version__
+    assert cff["license"] == "MIT" and (REPO / "LICENSE").read_text().startswith("MIT License")
+    for reference in cff["references"]:
+        assert reference["title"] and reference["authors"] and reference["year"] and reference["doi"].startswith("10.")

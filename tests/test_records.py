@@ -54,3 +54,4 @@ def test_the_committed_records_have_one_header_and_aligned_rows():
         assert rows, record
         assert {len(r) for r in rows} == {len(header)}, f"{record.name}: rows not aligned with the header"
         assert len(set(header)) == len(header), record.name
+

@@ -112,7 +112,7 @@ def test_a_missing_extra_is_refused_before_anything_runs(cli, tmp_path, mnist_di
     """compare_variability's backprop points need torch: the sweep is refused before its first point."""
     out = tmp_path / "run"
     code, _, err = cli("run", experiment, "--smoke", "--no-progress", "--out", out)
-    one_line_error(code, err, "needs torch", "pip install 'spikenet[torch]'")
+    one_line_error(code, err, "needs torch", "pip install 'spikenet-memristive[torch]'")
     assert not out.exists()
 
 

@@ -212,7 +212,7 @@ def _stdp_costs(card: Card, folder: Path, metrics: dict[str, Any]) -> dict[str, 
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     table = read_csv(run.figures / "accuracy_vs_variability.csv")
     info = run.read_metrics() if run.metrics.exists() else {}
@@ -220,7 +220,7 @@ def draw(run: RunDir) -> list[Path]:
               "mlp_transfer": "MLP, trained ideal, transferred", "mlp_noise_aware": "MLP, noise-aware, transferred"}
     markers = {"stdp_in_place": "o", "stdp_transfer": "s", "mlp_transfer": "^", "mlp_noise_aware": "v"}
     with fig.style():
-        figure, ax = plt.subplots(figsize=(6, 4))
+        figure, ax = subplots(figsize=(6, 4))
         for method, label in labels.items():
             pick = table["method"] == method
             if not pick.any():

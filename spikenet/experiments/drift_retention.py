@@ -120,13 +120,13 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     table = read_csv(run.figures / "accuracy_vs_retention.csv")
     info = run.read_metrics() if run.metrics.exists() else {}
     labels = {"none": "no compensation", "per_neuron": "per-neuron drift compensation"}
     with fig.style():
-        figure, ax = plt.subplots(figsize=(6, 4))
+        figure, ax = subplots(figsize=(6, 4))
         for compensation, label in labels.items():
             pick = (table["compensation"] == compensation) & (table["t_read_s"] > 0)
             if pick.any():

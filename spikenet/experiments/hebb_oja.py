@@ -67,13 +67,13 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     hist = read_csv(run.figures / f"{FIGURE}_history.csv")
     wts = read_csv(run.figures / f"{FIGURE}_weights.csv")
     m = run.read_metrics()
     with style():
-        fig, (a, b) = plt.subplots(1, 2, figsize=(9.0, 3.8))
+        fig, (a, b) = subplots(1, 2, figsize=(9.0, 3.8))
         a.plot(hist["t_s"], hist["cosine_to_pc1"], label="|cos(w, PC1)|")
         a.plot(hist["t_s"], hist["weight_norm"], label="|w|")
         a.axhline(1, color="0.5", ls="--", lw=1)

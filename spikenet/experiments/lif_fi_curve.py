@@ -91,7 +91,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     data = read_csv(run.figures / f"{FIGURE}.csv")
     dense = read_csv(run.figures / f"{FIGURE}_exact.csv")
@@ -100,7 +100,7 @@ def draw(run: RunDir) -> list[Path]:
     compared = data["compared"] == 1
 
     with style():
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6.0), sharex=True, height_ratios=(2, 1))
+        fig, (top, bottom) = subplots(2, 1, figsize=(6.4, 6.0), sharex=True, height_ratios=(2, 1))
         top.plot(dense["current_nA"], dense["rate_exact_Hz"], color="0.2", label="exact rate")
         top.plot(data["current_nA"], data["rate_simulated_Hz"], "o", mfc="none", color="C3",
                  label=f"Brian2, dt = {metrics['dt_ms']:g} ms")

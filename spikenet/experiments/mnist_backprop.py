@@ -19,7 +19,7 @@ from brian2 import second
 from .. import faults
 from .. import figures as fig
 from ..catalog import Card, load_card
-from ..errors import CardError
+from ..errors import CardError, install_hint
 from ..learning import evaluate
 from ..memristive.models import model_of
 from ..runs import RunDir, load_checkpoint, read_csv, save_checkpoint, write_csv
@@ -43,8 +43,7 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise CardError("the mnist_backprop experiment needs torch: pip install 'spikenet[torch]' "
-                        "(with the README's constraints file)") from None
+        raise CardError(f"the mnist_backprop experiment needs torch: {install_hint('torch')}") from None
     return torch
 
 
@@ -206,13 +205,13 @@ def _evaluate_on_devices(run: RunDir, model, devices: dict[str, Any], x_test, y_
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
     from matplotlib.ticker import MaxNLocator
 
     paths = []
     history = read_csv(run.figures / "training.csv")
     with fig.style():
-        figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+        figure, (left, right) = subplots(1, 2, figsize=(9, 3.5))
         left.plot(history["epoch"], history["loss"], marker="o")
         left.set_xlabel("epoch")
         left.set_ylabel("training loss (cross-entropy)")
@@ -228,7 +227,7 @@ def draw(run: RunDir) -> list[Path]:
 
         hw = read_csv(run.figures / "hardware_accuracy.csv")
         names = list(dict.fromkeys(hw["device"].tolist()))
-        figure, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(names) + 2), 3.8))
+        figure, ax = subplots(figsize=(max(4.0, 1.1 * len(names) + 2), 3.8))
         for k, name in enumerate(names):
             acc = 100 * hw["accuracy"][hw["device"] == name]
             ax.bar(k, acc.mean(), yerr=acc.std(ddof=1) if len(acc) > 1 else 0, color="0.8", capsize=4)

@@ -435,9 +435,9 @@ def draw(run: RunDir) -> list[Path]:
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     with fig.style():
-        import matplotlib.pyplot as plt
+        from spikenet.figures import subplots
 
-        figure, axes = plt.subplots(rows, cols, figsize=(min(12, cols * 0.6 + 1), min(12, rows * 0.6 + 1)),
+        figure, axes = subplots(rows, cols, figsize=(min(12, cols * 0.6 + 1), min(12, rows * 0.6 + 1)),
                                     squeeze=False)
         vmax = float(np.percentile(fields, 99.5)) or 1.0
         for k, ax in enumerate(axes.flat):
@@ -448,7 +448,7 @@ def draw(run: RunDir) -> list[Path]:
         paths.append(fig.save_figure(figure, run.figure("receptive_fields")))
 
         log = read_csv(run.figures / "training_accuracy.csv")
-        figure, ax = plt.subplots(figsize=(6, 3.5))
+        figure, ax = subplots(figsize=(6, 3.5))
         if len(log.get("examples", [])):
             ax.plot(log["examples"], 100 * log["running_accuracy"], marker=".")
         ax.set_xlabel("training images shown")
@@ -458,7 +458,7 @@ def draw(run: RunDir) -> list[Path]:
 
         if (run.figures / "weight_histogram.csv").exists():  # not in run folders older than this figure
             hist = read_csv(run.figures / "weight_histogram.csv")
-            figure, ax = plt.subplots(figsize=(5, 3.5))
+            figure, ax = subplots(figsize=(5, 3.5))
             ax.stairs(hist["synapses"], np.append(hist["w_low"], hist["w_high"][-1]), fill=True)
             ax.set_yscale("log")
             ax.set_xlabel("input weight w (as stored: device conductance, normalised)")
@@ -467,7 +467,7 @@ def draw(run: RunDir) -> list[Path]:
             paths.append(fig.save_figure(figure, run.figure("weight_histogram")))
 
         th = read_csv(run.figures / "thresholds.csv")
-        figure, ax = plt.subplots(figsize=(5, 3.5))
+        figure, ax = subplots(figsize=(5, 3.5))
         in_mv = "theta_mV" in th
         ax.hist(th["theta_mV"] if in_mv else th["theta"], bins=30)
         ax.set_xlabel("adaptive threshold theta (mV)" if in_mv else "homeostatic threshold change theta (weight units)")
@@ -477,7 +477,7 @@ def draw(run: RunDir) -> list[Path]:
 
         if (run.figures / "test_accuracy_blocks.csv").exists():  # not in run folders older than this figure
             blocks = read_csv(run.figures / "test_accuracy_blocks.csv")
-            figure, ax = plt.subplots(figsize=(6, 3.5))
+            figure, ax = subplots(figsize=(6, 3.5))
             ax.plot((blocks["first"] + blocks["last"] + 1) / 2, 100 * blocks["accuracy"], marker="o")
             if blocks["last"][-1] >= MNIST_TEST_HALF:
                 # The MNIST test set's two halves come from different writers (LeCun et al.'s

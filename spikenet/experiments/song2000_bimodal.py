@@ -85,13 +85,13 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     hist = read_csv(run.figures / f"{FIGURE}_histogram.csv")
     hist_t = read_csv(run.figures / f"{FIGURE}_history.csv")
     m = run.read_metrics()
     with style():
-        fig, (a, b, c) = plt.subplots(3, 1, figsize=(6.4, 8.0))
+        fig, (a, b, c) = subplots(3, 1, figsize=(6.4, 8.0))
         a.bar(hist["w_fraction_low"], hist["count"], width=hist["w_fraction_high"] - hist["w_fraction_low"],
               align="edge", color="C0", edgecolor="white")
         a.set_xlabel("final weight / w_max")

@@ -73,13 +73,13 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     data = read_csv(run.figures / f"{FIGURE}.csv")
     m = run.read_metrics()
     x = data["delta_t_ms"]
     with style():
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = subplots(figsize=(6.4, 4.2))
         ax.axhline(0, color="0.6", lw=0.8)
         ax.axvline(0, color="0.6", lw=0.8)
         ax.plot(x, data["dw_per_pairing"], "o", mfc="none", color="C0", label="simulated (Brian2)")

@@ -85,12 +85,12 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
 
 
 def draw(run: RunDir) -> list[Path]:
-    import matplotlib.pyplot as plt
+    from spikenet.figures import subplots
 
     d = read_csv(run.figures / f"{FIGURE}.csv")
     m = run.read_metrics()
     with style():
-        fig, ax = plt.subplots(figsize=(6.4, 4.4))
+        fig, ax = subplots(figsize=(6.4, 4.4))
         ax.axhline(0, color="0.6", lw=0.8)
         for sign, color, label in ((1, "C3", "pre-post (+"), (-1, "C0", "post-pre (-")):
             sel = np.sign(d["delta_t_ms"]) == sign
