@@ -138,7 +138,7 @@ def test_brian2_read_equals_numpy_read_with_drift(name):
     expected = devices.read(t, noise=False)
     np.testing.assert_allclose(eval(brian2_device(p).read, {}, values), expected, rtol=1e-12)
     cached = brian2_device(p, cached_drift=True)
-    values["drift_read"] = eval(cached.refresh.split("=", 1)[1], {}, values)
+    values["w_read"] = eval(cached.refresh.split("=", 1)[1], {}, values)
     np.testing.assert_allclose(eval(cached.read, {}, values), expected, rtol=1e-12)
 
 

@@ -67,8 +67,11 @@ pulses_ltd += (1 - up_pulse) * n_pulse
 w = w + free * (w_min + (w_max - w_min) * x_new - w)
 """
 
-_FRESH_READ = "drift_read = drift_read + free * (1 - drift_read)\n"
-"""A device just programmed has not drifted yet (its cached drift factor is 1)."""
+_FRESH_READ = "w_read = w_read + free * (w - w_read)\n"
+"""A device just programmed has not drifted yet: its cached read is its weight."""
+
+_CACHED_X = "((w_read - w_min) / (w_max - w_min))"
+"""The drifted normalised conductance as last refreshed (``w_read``, no read noise)."""
 
 
 @dataclass(frozen=True)
@@ -90,16 +93,16 @@ class Brian2Device:
     """Magnitude of the noiseless read signal at time ``t`` (drift included), in units of
     ``g_max - g_min``: what a calibration read of this device measures (:func:`drift_signal`)."""
     refresh: str = ""
-    """Statements that recompute the cached drift factors (``drift_read``) at time ``t``; empty
+    """Statements that recompute the cached drifted reads (``w_read``) at time ``t``; empty
     when reads evaluate the drift law themselves (or the device does not drift). Run them at
     regular times (:func:`spikenet.plasticity.synapses` with ``drift_refresh``)."""
 
     @property
     def state(self) -> tuple[str, ...]:
         """Names of the per-synapse device variables (what a checkpoint must keep besides ``w``);
-        the cached drift factor is not among them (``refresh`` recomputes it)."""
+        the cached drifted read is not among them (``refresh`` recomputes it)."""
         names = re.findall(r"^\s*(\w+)\s*:", self.model, flags=re.MULTILINE)
-        return tuple(n for n in names if n != "drift_read")
+        return tuple(n for n in names if n != "w_read")
 
 
 # ((t - t_prog + t0) / t0)^-nu as exp(-nu log(...)): the C library's pow() took twice as long here.
@@ -113,12 +116,12 @@ def _zero(p) -> str:
 def _drifted(p, cached: bool = False) -> str:
     """The normalised conductance ``x`` after the drift since programming (no read noise): the
     read signal ``x - zero`` shrinks by the drift factor (the twin of
-    :func:`spikenet.memristive.models.drifted`); ``cached``: with the factor of the drift law as
-    last refreshed (``drift_read``)."""
+    :func:`spikenet.memristive.models.drifted`); ``cached``: as last refreshed (``w_read``)."""
     if p.drift_nu <= 0:
         return _X
-    factor = "drift_read" if cached else _DRIFT_FACTOR
-    return f"({_zero(p)} + ({_X} - ({_zero(p)})) * {factor})"
+    if cached:
+        return _CACHED_X
+    return f"({_zero(p)} + ({_X} - ({_zero(p)})) * {_DRIFT_FACTOR})"
 
 
 def _signal(p, x: str) -> str:
@@ -134,8 +137,11 @@ def _compensated(p, x: str, gain: str) -> str:
 
 def _read_expression(p, gain: str | None = None, cached: bool = False) -> str:
     x = _drifted(p, cached)
-    if x == _X and gain is None and p.read_noise_std <= 0:
-        return "w"
+    if gain is None and p.read_noise_std <= 0:
+        if x == _X:
+            return "w"
+        if x == _CACHED_X:
+            return "w_read"  # one load per transmitted spike, as the ideal device's "w"
     if gain is not None:
         x = _compensated(p, x, gain)
     if p.read_noise_std > 0:  # R parallel devices: their independent read noises averaged
@@ -192,30 +198,38 @@ def brian2_device(device: Any, cached_drift: bool = False) -> Brian2Device:
     Parameters
     ----------
     cached_drift
-        Reads use a per-synapse drift factor that :attr:`Brian2Device.refresh` recomputes (and
-        programming resets to 1) instead of evaluating the drift's power law at every transmitted
-        spike. Between two refreshes ``T`` apart a read overstates the drifted conductance by at
+        Reads use a per-synapse drifted weight ``w_read`` that :attr:`Brian2Device.refresh`
+        recomputes (and programming sets to the new weight) instead of evaluating the drift's power
+        law at every transmitted spike; a transmission then loads one variable, as with the ideal
+        device. Between two refreshes ``T`` apart a read overstates the drifted conductance by at
         most a factor ``(1 + T / t0)^nu`` (the whole drift of a device programmed just after a
-        refresh): 1.0012 for ``t0`` = 20 s, ``T`` = 500 ms, ``nu`` = 0.05.
+        refresh): 1.0012 for ``t0`` = 20 s, ``T`` = 500 ms, ``nu`` = 0.05. A weight set from
+        outside the device's update (``syn.w = ...``) is read from the next refresh on.
     """
     model = model_of(device)
     if model.exact:
         return Brian2Device("", lambda dw: f"w = clip(w + ({dw}), w_min, w_max)", "w", lambda syn, rng: None)
     cached = cached_drift and device.drift_nu > 0
-    extra = "drift_read : 1  # cached drift factor of the read, refreshed by `refresh`\n" if cached else ""
+    extra = "w_read : 1  # the drifted weight a read transmits (no read noise), refreshed by `refresh`\n" if cached else ""
     pulses, body = model.brian2_pulses(), model.brian2_step()
 
     def update(dw: str) -> str:
         t_prog = "t_prog = t_prog + free * (t - t_prog)\n" if device.drift_nu > 0 else ""
         # where no pulse is drawn (most events) the step and commit change nothing: the compiled
         # engine skips them (brian2_guard)
-        return (pulses.replace("{x}", _X).replace("{dw}", dw)
-                + guarded("n_pulse", body + "\n" + _COMMIT.format(t_prog=t_prog) + (_FRESH_READ if cached else "")))
+        head, inside = pulses.replace("{x}", _X).replace("{dw}", dw), ""
+        x_statement = f"x = {_X}\n"
+        if x_statement in head and not re.search(r"\b(x|w)\b", dw):
+            # a request that does not depend on the weight needs x only where a pulse is drawn:
+            # then an event without a pulse loads no w (with a cached read, transmission reads w_read)
+            head, inside = head.replace(x_statement, "", 1), x_statement
+        return head + guarded("n_pulse", inside + body + "\n" + _COMMIT.format(t_prog=t_prog)
+                              + (_FRESH_READ if cached else ""))
 
     return Brian2Device(_model(device) + extra, update, _read_expression(device, cached=cached),
                         _initialise(device), lambda gain: _read_expression(device, gain, cached),
                         f"abs({_signal(device, _drifted(device))})",
-                        f"drift_read = {_DRIFT_FACTOR}" if cached else "")
+                        f"w_read = w_min + (w_max - w_min) * {_drifted(device)}" if cached else "")
 
 
 def device_namespace(device: Any) -> dict[str, Any]:
