@@ -18,35 +18,38 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .catalog import list_cards, load_card
-from .datasets import load_mnist
-from .errors import CardError, DataError, SpikenetError, UnitError
-from .neurons import neuron_group, neuron_params
-from .plasticity import rule_params, synapses
-from .units import parse_quantity
+# The public names are imported when first used (PEP 562), so that ``import spikenet`` (and with
+# it ``spikenet --help`` and ``spikenet list``) does not import Brian2 and matplotlib.
+_PUBLIC = {
+    "neuron_group": "neurons",
+    "neuron_params": "neurons",
+    "synapses": "plasticity",
+    "rule_params": "plasticity",
+    "load_card": "catalog",
+    "list_cards": "card_files",
+    "load_mnist": "datasets",
+    "parse_quantity": "units",
+    "run_experiment": "running",
+    "open_run": "results",
+    "SpikenetError": "errors",
+    "CardError": "errors",
+    "DataError": "errors",
+    "UnitError": "errors",
+}
 
-__all__ = [
-    "__version__",
-    "neuron_group",
-    "neuron_params",
-    "synapses",
-    "rule_params",
-    "load_card",
-    "list_cards",
-    "load_mnist",
-    "parse_quantity",
-    "run_experiment",
-    "SpikenetError",
-    "CardError",
-    "DataError",
-    "UnitError",
-]
+__all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str):
-    # Experiments pull in matplotlib; load them only when asked for.
-    if name == "run_experiment":
-        from .running import run_experiment
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'spikenet' has no attribute {name!r}")
+    import importlib
 
-        return run_experiment
-    raise AttributeError(f"module 'spikenet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next look-up is an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -9,6 +9,7 @@ where its traceback was written, exit code 1.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -70,20 +71,31 @@ def cli(ctx: click.Context, catalog: Path | None) -> None:
 
 @cli.command("list")
 @click.argument("kind", required=False, type=click.Choice(["models", "devices", "experiments"]))
+@click.option("--long", "long_", is_flag=True, help="Each card's whole description and its source.")
 @click.pass_context
-def list_command(ctx: click.Context, kind: str | None) -> None:
-    """List cards: name, description and source (all kinds if KIND is left out)."""
-    from .catalog import KINDS, list_cards
+def list_command(ctx: click.Context, kind: str | None, long_: bool) -> None:
+    """List cards: a table of name, what each is and its description (all kinds if KIND is left out).
 
+    Descriptions are cut to the terminal's width; --long prints them whole, with each card's source
+    (`spikenet show NAME` prints the whole card)."""
+    # card_files, not catalog: listing reads the cards' files and imports no simulator
+    from .card_files import KINDS, list_cards
+
+    width = shutil.get_terminal_size((100, 24)).columns
     for k in [kind] if kind else KINDS:
         infos = list_cards(k, ctx.obj["catalog"])
         click.echo(f"{k}:")
-        width = max((len(i.name) for i in infos), default=0)
-        for info in infos:
-            click.echo(f"  {info.name:<{width}}  {info.description}")
-            click.echo(f"  {'':<{width}}  source: {info.source}")
         if not infos:
             click.echo("  (none)")
+            continue
+        name_w = max(len(i.name) for i in infos)
+        what_w = max(len(i.what) for i in infos)
+        room = max(20, width - name_w - what_w - 6)
+        for info in infos:
+            text = info.description if long_ or len(info.description) <= room else info.description[:room - 1] + "…"
+            click.echo(f"  {info.name:<{name_w}}  {info.what:<{what_w}}  {text}")
+            if long_:
+                click.echo(f"  {'':<{name_w}}  {'':<{what_w}}  source: {info.source}")
 
 
 @cli.command()

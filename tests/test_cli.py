@@ -24,9 +24,28 @@ def test_help_lists_the_commands(cli):
 
 def test_list(cli):
     code, out, _ = cli("list", "devices")
-    assert code == 0 and "ideal" in out and "source:" in out
+    assert code == 0 and "ideal" in out and "source:" not in out
+    assert any(line.split()[:2] == ["pcm_2pcm", "pcm_2pcm"] for line in out.splitlines())  # name, model
+    code, out, _ = cli("list", "devices", "--long")
+    assert code == 0 and "source:" in out
     code, out, _ = cli("list")
     assert code == 0 and "experiments:" in out and "lif_fi_curve" in out
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 100, "a table line per card, cut to the (default) terminal width"
+    assert any(line.split()[:2] == ["mnist_dc_n100", "mnist_stdp"] for line in lines)
+
+
+def test_help_and_list_do_not_import_the_simulator():
+    """`spikenet --help` and `list` start fast: they import neither Brian2 nor matplotlib."""
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["list"], ["--version"]):
+        code = ("import sys; from spikenet.cli import main; rc = main(%r); "
+                "heavy = [m for m in ('brian2', 'matplotlib', 'numpy', 'torch') if m in sys.modules]; "
+                "print('HEAVY', heavy)" % (args,))
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert "HEAVY []" in done.stdout, (args, done.stdout[-500:], done.stderr[-1000:])
 
 
 def test_show_prints_a_loadable_card(cli):
