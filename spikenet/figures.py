@@ -11,6 +11,7 @@ experiment in a notebook leaves the user's backend and their ``plt.show()`` as t
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import io
 from pathlib import Path
 from typing import Iterator
@@ -23,7 +24,7 @@ from matplotlib.figure import Figure
 
 from .runs import RunDir, atomic_write_bytes, read_csv
 
-__all__ = ["STYLE", "style", "subplots", "save_figure", "panel_grid", "confusion_columns", "draw_confusion"]
+__all__ = ["STYLE", "style", "subplots", "save_figure", "vector_formats", "panel_grid", "confusion_columns", "draw_confusion"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.8),
@@ -39,6 +40,8 @@ STYLE = {
     "legend.frameon": False,
     "lines.linewidth": 1.5,
     "lines.markersize": 4,
+    "svg.fonttype": "none",  # text stays text in SVG (editable, searchable)
+    "pdf.fonttype": 42,  # TrueType fonts embedded in PDF (editable in vector editors)
 }
 
 
@@ -56,8 +59,48 @@ def subplots(*args, figsize: tuple[float, float] | None = None, **kwargs) -> tup
     return fig, fig.subplots(*args, **kwargs)
 
 
+def _smoke_run(path: Path) -> bool:
+    """Whether the figure at ``path`` (``RUN_DIR/figures/NAME.png``) belongs to a smoke run."""
+    import json
+
+    info = path.parent.parent / "run.json"
+    try:
+        return bool(json.loads(info.read_text()).get("smoke", False))
+    except (OSError, ValueError):
+        return False
+
+
+VECTOR_FORMATS = ("svg", "pdf")
+"""Formats that :func:`vector_formats` can add beside every PNG."""
+
+_EXTRA_FORMATS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("spikenet_extra_formats", default=())
+
+
+@contextlib.contextmanager
+def vector_formats(*formats: str) -> Iterator[None]:
+    """Inside this context every figure is also saved as each of ``formats`` (``"svg"``, ``"pdf"``)
+    beside its PNG, with the same name (``spikenet figures RUN_DIR --format svg``)."""
+    unknown = [f for f in formats if f not in VECTOR_FORMATS]
+    if unknown:
+        raise ValueError(f"figure formats {unknown}: allowed are png (always) and {', '.join(VECTOR_FORMATS)}")
+    token = _EXTRA_FORMATS.set(tuple(formats))
+    try:
+        yield
+    finally:
+        _EXTRA_FORMATS.reset(token)
+
+
 def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Save ``fig`` as PNG at ``path`` atomically."""
+    """Save ``fig`` as PNG at ``path`` atomically (and as the :func:`vector_formats` asked for beside
+    it); a smoke run's figure says so across its top. Returns the PNG's path."""
+    path = Path(path)
+    if _smoke_run(path):
+        fig.text(0.5, 1.03, "SMOKE RUN: sizes shrunk to seconds; not a result", ha="center", va="bottom",
+                 color="tab:red", fontsize=11, fontweight="bold")
+    for extra in _EXTRA_FORMATS.get():
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=extra, bbox_inches="tight")
+        atomic_write_bytes(path.with_suffix(f".{extra}"), buffer.getvalue())
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     return atomic_write_bytes(path, buffer.getvalue())

@@ -344,6 +344,7 @@ def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed
         metrics = runner.simulate(card, run, log, progress)
         raise_if_received()  # a signal lost on the way (in a finaliser) still stops the run
         metrics["checks"] = _checks(card, metrics)
+        metrics["smoke"] = bool(card.smoke)  # a smoke run's numbers check that it runs, nothing more
         atomic_write_json(run.metrics, metrics)
         for path in runner.draw(run):
             log.info("figure %s", path.relative_to(run.path))

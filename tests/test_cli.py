@@ -71,6 +71,9 @@ def test_every_experiment_runs_in_smoke_size(cli, tmp_path, name):
     assert f"results in {out}" in stdout
     for filename in ("card.toml", "metrics.json", "log.txt", "run.json"):
         assert (out / filename).is_file()
+    # a smoke run says it is one, and does not judge its numbers by the full-size expectations
+    assert json.loads((out / "metrics.json").read_text())["smoke"] is True
+    assert "smoke run:" in stdout and "MISSES" not in stdout and "meets" not in stdout
     pngs = sorted((out / "figures").glob("*.png"))
     # Each figure has the data it is drawn from: <figure>.csv or <figure>_<part>.csv.
     assert pngs and all(list(png.parent.glob(f"{png.stem}*.csv")) for png in pngs)
@@ -254,3 +257,19 @@ def test_a_device_is_used_or_refused_never_ignored(cli, tmp_path):
                          "--out", tmp_path / "b", "--no-progress")
     assert code == 0, err
     assert (tmp_path / "b" / "figures" / "stdp_window.png").is_file()
+
+
+def test_figures_redraws_with_vector_formats_and_marks_a_smoke_run(cli, tmp_path):
+    out = tmp_path / "fi"
+    assert cli("run", "lif_fi_curve", "--smoke", "--out", out, "--no-progress")[0] == 0
+    code, stdout, err = cli("figures", out, "--format", "svg", "--format", "pdf")
+    assert code == 0, err
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert pngs
+    for png in pngs:
+        svg, pdf = png.with_suffix(".svg"), png.with_suffix(".pdf")
+        assert str(svg) in stdout and pdf.read_bytes().startswith(b"%PDF")
+        text = svg.read_text()
+        assert text.lstrip().startswith("<?xml") and "SMOKE RUN" in text  # text kept as text
+    code, _, err = cli("figures", out, "--format", "eps")
+    assert code == 2 and "eps" in err

@@ -88,6 +88,7 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
             "c2c_measured": c2c,
             "c2c_card": params.c2c_std,
             "dynamic_range": g_max / g_min,
+            "g_min_uS": 1e6 * g_min,
             "levels_before_saturation": levels,
             "nonlinearity_ltp": _nonlinearity(up),
             "nonlinearity_ltd": _nonlinearity(down),
@@ -113,17 +114,30 @@ def draw(run: RunDir) -> list[Path]:
         fig, axes = panel_grid(len(names), cols=3, panel_size=(3.7, 3.2))
         for ax, name in zip(axes, names):
             mean, std = data[f"{name}_mean_uS"], data[f"{name}_std_uS"]
+            m = devices[name]
             for key in [k for k in data if k.startswith(f"{name}_trace")]:
                 ax.plot(pulse, data[key], color="0.75", lw=0.6)
-            ax.fill_between(pulse, mean - std, mean + std, color="C0", alpha=0.25, lw=0)
+            # no conductance lies below the device's g_min: the band of +-1 s.d. stops there
+            floor = m.get("g_min_uS", 0.0)
+            ax.fill_between(pulse, np.maximum(mean - std, floor), mean + std, color="C0", alpha=0.25, lw=0)
             ax.plot(pulse, mean, color="C0")
             ax.axvline(n_ltp, color="0.5", ls=":", lw=1)
-            m = devices[name]
             c2c = m["c2c_measured"]
-            ax.set_title(f"{name} ({m['model']})\nc2c {c2c if c2c is not None else float('nan'):.3f} "
-                         f"(card {m['c2c_card']:.3f}), range x{m['dynamic_range']:.3g}", fontsize=8)
+            if c2c is None or c2c != c2c:  # JSON null: a binary device has no steps to measure
+                noise = "binary: no step noise to measure"
+            else:
+                noise = f"c2c {c2c:.3f} measured, {m['c2c_card']:.3f} on the card"
+            ax.set_title(f"{name} ({m['model']})\n{noise}, range x{m['dynamic_range']:.3g}", fontsize=8)
             ax.set_xlabel("pulse (LTP, then LTD)")
             ax.set_ylabel("G (uS)")
-        fig.tight_layout()
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        fig.legend([Line2D([], [], color="0.75", lw=0.6), Line2D([], [], color="C0"),
+                    Patch(color="C0", alpha=0.25, lw=0), Line2D([], [], color="0.5", ls=":", lw=1)],
+                   ["single devices", "mean over devices", "mean +- 1 s.d. (down to g_min)",
+                    "LTP pulses end, LTD pulses begin"], loc="lower center", ncol=4, fontsize=8,
+                   bbox_to_anchor=(0.5, -0.02))
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
         path = save_figure(fig, run.figure(FIGURE))
     return [path]

@@ -440,11 +440,14 @@ def draw(run: RunDir) -> list[Path]:
         figure, axes = subplots(rows, cols, figsize=(min(12, cols * 0.6 + 1), min(12, rows * 0.6 + 1)),
                                     squeeze=False)
         vmax = float(np.percentile(fields, 99.5)) or 1.0
+        image = None
         for k, ax in enumerate(axes.flat):
             ax.axis("off")
             if k < n:
-                ax.imshow(fields[k], cmap="hot_r", vmin=0, vmax=vmax, interpolation="nearest")
-        figure.suptitle(f"Receptive fields: input weights of the {n} excitatory neurons")
+                image = ax.imshow(fields[k], cmap="hot_r", vmin=0, vmax=vmax, interpolation="nearest")
+        figure.colorbar(image, ax=list(axes.flat), shrink=0.5, pad=0.02, label="weight w")
+        figure.suptitle(f"Receptive fields: input weights of the {n} excitatory neurons\n"
+                        "(colour scale up to the 99.5th percentile of all weights)", fontsize=9)
         paths.append(fig.save_figure(figure, run.figure("receptive_fields")))
 
         log = read_csv(run.figures / "training_accuracy.csv")
