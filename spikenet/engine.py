@@ -26,7 +26,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 from brian2 import Network, Quantity, check_units, second
 from brian2 import seed as brian2_seed
-from tqdm.auto import tqdm
+from spikenet.progress import progress_bar
 
 from . import faults
 from .errors import IncompleteSimulation, Interrupted
@@ -59,7 +59,7 @@ def run_network(network: Network, duration: Quantity, *, progress: bool = True, 
     nothing is picked up from the caller's variables.
     """
     total = float(duration / second)
-    bar = tqdm(total=total, unit="s sim", desc=description, disable=not progress, leave=False)
+    bar = progress_bar(total=total, unit="s sim", desc=description, disable=not progress, leave=False)
 
     def report(elapsed, completed, start, period):  # Brian2's report callback signature
         bar.n = round(float(completed) * total, 6)

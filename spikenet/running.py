@@ -27,9 +27,11 @@ was; the folder is locked while a process works in it; SIGINT and SIGTERM end a 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
+import logging
 import pkgutil
 import platform
 import sys
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterator
 
 from . import __version__, faults
 from .catalog import Card, card_to_toml, load_card
@@ -341,7 +343,8 @@ def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed
         log.info("%s %s (%s) seed %d%s", "resume" if resumed else "run", card.meta.name, card["experiment"].kind,
                  card["experiment"].seed, " [smoke]" if card.smoke else "")
         seed_everything(card["experiment"].seed)
-        metrics = runner.simulate(card, run, log, progress)
+        with _simulator_warnings_into(log):
+            metrics = runner.simulate(card, run, log, progress)
         raise_if_received()  # a signal lost on the way (in a finaliser) still stops the run
         metrics["checks"] = _checks(card, metrics)
         metrics["smoke"] = bool(card.smoke)  # a smoke run's numbers check that it runs, nothing more
@@ -367,6 +370,38 @@ def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed
             atomic_write_json(run.info, info)
             run.close_logger()
     return run
+
+
+@contextlib.contextmanager
+def _simulator_warnings_into(log: logging.Logger) -> Iterator[None]:
+    """Brian2's warnings of a run go to the run's ``log.txt``, not the console (a sweep of many
+    runs would otherwise print dozens of lines per run); its errors still reach the console."""
+    if "brian2" not in sys.modules:  # a runner that does not simulate with Brian2
+        yield
+        return
+    from brian2.utils.logger import BrianLogger
+
+    brian = logging.getLogger("brian2")
+    handlers = []
+    for own in (h for h in log.handlers if isinstance(h, logging.FileHandler)):
+        handler = logging.FileHandler(own.baseFilename, encoding="utf-8")  # warnings only, not Brian2's debug log
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s brian2: %(message)s"))
+        handlers.append(handler)
+    console = BrianLogger.console_handler
+    level = console.level if console is not None else None
+    for handler in handlers:
+        brian.addHandler(handler)
+    if console is not None:
+        console.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            brian.removeHandler(handler)
+            handler.close()
+        if console is not None:
+            console.setLevel(level)
 
 
 def redraw(run_dir: str | Path) -> list[Path]:

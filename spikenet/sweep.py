@@ -155,7 +155,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
         Called with one line saying where the points run (and the Dask dashboard's address when
         the cluster has one).
     """
-    from tqdm.auto import tqdm
+    from spikenet.progress import progress_bar
 
     names = [p.name for p in points]
     if len(set(names)) != len(names):
@@ -180,7 +180,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
 
     if scheduler is None and n_local == 1:
         _say(announce, log, f"{len(points)} runs, one after the other in this process")
-        bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
+        bar = progress_bar(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
         try:
             for p in points:
                 finished(p.name, lambda p=p: run_point(card_to_toml(p.card), root / p.name))
@@ -202,7 +202,7 @@ def run_points(points: list[Point], root: str | os.PathLike, *, scheduler: str |
         client = _connect(scheduler)
     where = scheduler or f"a local Dask cluster of {n_local} workers"
     _say(announce, log, f"{len(points)} runs on {where}; {_dashboard_line(client, local=cluster is not None)}")
-    bar = tqdm(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(total=len(points), unit="run", desc="sweep", disable=not progress, dynamic_ncols=True)
     try:
         futures = {client.submit(run_point, card_to_toml(p.card), str(root / p.name), key=_task_key(root, p),
                                  pure=False): p.name for p in points}

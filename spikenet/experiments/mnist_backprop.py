@@ -91,7 +91,7 @@ def sample_seed(seed: int, device_name: str, sample: int) -> int:
 
 def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     torch = _torch()
-    from tqdm.auto import tqdm
+    from spikenet.progress import progress_bar
 
     from ..baseline import analog, models, training
 
@@ -111,7 +111,7 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
         log.info("resumed after epoch %d", len(history))
     log.info("training on %s: %d parameters", where, sum(p.numel() for p in model.parameters()))
 
-    bar = tqdm(total=proto.epochs * proto.n_train, initial=len(history) * proto.n_train, unit="img",
+    bar = progress_bar(total=proto.epochs * proto.n_train, initial=len(history) * proto.n_train, unit="img",
                disable=not progress, desc="train", dynamic_ncols=True)
     for epoch in range(len(history), proto.epochs):
         faults.moment("epoch")
@@ -155,7 +155,7 @@ def _evaluate_on_devices(run: RunDir, model, devices: dict[str, Any], x_test, y_
     """Program the trained weights onto each card ``device_samples`` times and test each programmed
     copy; writes ``figures/hardware_accuracy.csv`` (one row per sample) and returns a summary per card."""
     import torch
-    from tqdm.auto import tqdm
+    from spikenet.progress import progress_bar
 
     from ..baseline import analog, training
 
@@ -166,7 +166,7 @@ def _evaluate_on_devices(run: RunDir, model, devices: dict[str, Any], x_test, y_
     n_weights = sum(layer.weight.numel() for layer in layers)
     jobs = [(name, s) for name, p in devices.items()
             for s in range(1 if model_of(p).exact else proto.device_samples)]
-    for name, sample in tqdm(jobs, desc="devices", disable=not progress, dynamic_ncols=True):
+    for name, sample in progress_bar(jobs, desc="devices", disable=not progress, dynamic_ncols=True):
         faults.moment("evaluate")
         generator = torch.Generator(device=where).manual_seed(sample_seed(seed, name, sample))
         programmed_model, programmed = analog.program_model(

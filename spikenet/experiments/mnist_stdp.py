@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from brian2 import joule, second
-from tqdm.auto import tqdm
+from spikenet.progress import progress_bar
 
 from .. import figures as fig
 from ..catalog import load_card
@@ -172,7 +172,7 @@ def simulate(card, run: RunDir, log, progress: bool) -> dict[str, Any]:
 
     total = sum(len(data[p][0]) for p in PHASES)
     done_before = sum(len(data[p][0]) for p in PHASES[: prog.phase]) + prog.position
-    bar = tqdm(total=total, initial=done_before, unit="img", desc=PHASES[min(prog.phase, 2)], disable=not progress,
+    bar = progress_bar(total=total, initial=done_before, unit="img", desc=PHASES[min(prog.phase, 2)], disable=not progress,
                dynamic_ncols=True)
     snapshot_every = max(1, len(data["train"][0]) // proto.snapshots) if proto.snapshots else 0
     started = time.perf_counter()
