@@ -58,7 +58,7 @@ def test_wheel_install_finds_the_cards(tmp_path):
     assert meta[0] == "spikenet-memristive MIT"
     assert "LICENSE" in meta[1].split()
 
-    listing = run(venv / "bin" / "spikenet", "list", "devices", cwd=elsewhere, env=env).stdout
+    listing = run(venv / "bin" / "spikenet", "list", "devices", "--long", cwd=elsewhere, env=env).stdout
     assert "ideal" in listing and "source:" in listing
     experiments = run(venv / "bin" / "spikenet", "list", "experiments", cwd=elsewhere, env=env).stdout
     for card in (REPO / "experiments").glob("*.toml"):
