@@ -45,9 +45,7 @@ def main() -> None:
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             times[name].append(time.perf_counter() - t0)
     base = float(np.median(times["python -c pass"]))
-    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
-    if os.popen("git status --porcelain --untracked-files=no -- spikenet 2>/dev/null").read().strip():
-        commit += "-dirty"
+    commit = bench_machine.commit("spikenet")
     stamp, load = bench_machine.timestamp(), os.getloadavg()[0]
     rows = [{"date": stamp, "commit": commit, "command": name, "repeats": args.repeats,
              "median_s": round(float(np.median(t)), 4), "min_s": round(min(t), 4),

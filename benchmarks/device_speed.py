@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import resource
 import tempfile
 import time
@@ -121,9 +120,7 @@ def main() -> None:
             median.update(repeats=len(runs), s_per_image_min=per_image[0], s_per_image_max=per_image[-1])
             rows.append(median)
     machine, versions, stamp = bench_machine.machine(), bench_machine.versions(), bench_machine.timestamp()
-    commit = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
-    if os.popen("git status --porcelain --untracked-files=no 2>/dev/null").read().strip():
-        commit += "-dirty"  # measured with uncommitted changes
+    commit = bench_machine.commit()
     ideal = {r["network"]: r["s_per_image"] for r in rows if r["device"] == "ideal"}
     for r in rows:
         r["ratio_to_ideal"] = r["s_per_image"] / ideal[r["network"]]

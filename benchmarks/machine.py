@@ -33,6 +33,16 @@ def versions() -> str:
     return f"python {platform.python_version()} brian2 {brian2.__version__} numpy {numpy.__version__}"
 
 
+def commit(*paths: str) -> str:
+    """The checkout's commit for a record's commit column, ``-dirty`` when tracked files (under
+    ``paths``, or anywhere) differ from it; ``unknown`` outside a git checkout."""
+    found = os.popen("git rev-parse --short HEAD 2>/dev/null").read().strip() or "unknown"
+    where = " -- " + " ".join(paths) if paths else ""
+    if os.popen(f"git status --porcelain --untracked-files=no{where} 2>/dev/null").read().strip():
+        found += "-dirty"  # measured with uncommitted changes
+    return found
+
+
 def timestamp() -> str:
     """When a record was written, local time with its offset (ISO 8601)."""
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -8,7 +8,7 @@ object for notebooks and scripts, so nobody has to remember the folder's layout:
 
     run = sn.open_run("runs/mnist_dc_n100-20261207-101500")
     run.status, run.metrics["test_accuracy"]
-    run.csv["training_accuracy"]["accuracy"]          # a figure's data, as NumPy arrays
+    run.csv["training_accuracy"]["running_accuracy"]  # a figure's data, as NumPy arrays
     run.card["network"].n_exc                         # the resolved card, typed
     run.final_state["receptive_fields"]               # what the experiment kept at the end
     run.figures["receptive_fields"]                   # the PNG's path (IPython.display.Image(...))
@@ -16,7 +16,6 @@ object for notebooks and scripts, so nobody has to remember the folder's layout:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -64,11 +63,11 @@ class RunResults:
     def metrics(self) -> dict[str, Any]:
         """``metrics.json`` (every metric of the experiment's contract); a run that did not finish
         has none, which is a :class:`~spikenet.errors.RunDirError` naming the folder."""
-        path = self.path / "metrics.json"
-        if not path.is_file():
+        run = RunDir(self.path)
+        if not run.metrics.is_file():
             raise RunDirError(f"{self.path}: no metrics.json (the run is {self.status}); "
                               f"resume it with: spikenet run --resume {self.path}")
-        return json.loads(path.read_text())
+        return run.read_metrics()
 
     @cached_property
     def csv(self) -> dict[str, dict[str, np.ndarray]]:
