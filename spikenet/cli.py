@@ -56,6 +56,7 @@ def cli(ctx: click.Context, catalog: Path | None) -> None:
     spikenet run quickstart          run it; prints the run folder
     spikenet sweep CARD --grid K=V1,V2 --seeds 3 --out DIR   a grid of runs, mean and 95 % CI
     spikenet figures RUN_DIR         redraw a run's figures from its files
+    spikenet report RUN_DIR          rebuild its report.html (figures inline, metrics, card)
     spikenet data check              verify the MNIST files
     """
     ctx.obj = {"catalog": catalog}
@@ -237,6 +238,16 @@ def figures(run_dir: Path, formats: tuple[str, ...]) -> None:
             click.echo(str(path))
             for extra in formats:
                 click.echo(str(path.with_suffix(f".{extra}")))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def report(run_dir: Path) -> None:
+    """Rebuild RUN_DIR/report.html (a run or a sweep folder): one self-contained page with its
+    metrics beside the card's expectations, every figure, the resolved card and the versions."""
+    from .report import write_report
+
+    click.echo(str(write_report(run_dir)))
 
 
 @cli.group()

@@ -34,6 +34,7 @@ import numpy as np
 
 from .catalog import Card, card_to_toml, load_card
 from .errors import CardError, RunDirError
+from .report import write_report
 from .runs import RunDir, atomic_write_json, atomic_write_text, read_csv, write_csv
 from .signals import deferred, owned_signals
 from .stats import spread
@@ -281,6 +282,7 @@ def run_sweep(sweep: GridSweep, out: str | os.PathLike, *, metric: str | None = 
                 info["error"] = f"{type(exc).__name__}: {exc}"
             with deferred():
                 atomic_write_json(folder.path / "sweep.json", info)
+                write_report(folder.path)
             raise
         with deferred():
             _write_tables(folder, sweep, results, failures)
@@ -291,6 +293,7 @@ def run_sweep(sweep: GridSweep, out: str | os.PathLike, *, metric: str | None = 
                     entry["error"] = failures[p.name]
             info.update(status="complete", failed=len(failures), wall_time_s=round(time.perf_counter() - start, 3))
             atomic_write_json(folder.path / "sweep.json", info)
+            write_report(folder.path)
     return SweepOutcome(folder.path, failures, figure, metric)
 
 

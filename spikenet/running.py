@@ -48,6 +48,7 @@ from .catalog import Card, card_to_toml, load_card
 from .engine import seed_everything
 from .errors import CardError, Interrupted, RunDirError, install_hint
 from .params import PROTOCOLS
+from .report import write_report
 from .memristive.models import model_of
 from .runs import (RunDir, atomic_write_json, atomic_write_text, create_run_dir, file_sha256, load_checkpoint,
                    open_run_dir)
@@ -368,8 +369,18 @@ def _run(card: Card, runner: ModuleType, run: RunDir, *, progress: bool, resumed
     finally:
         with deferred():  # a second Ctrl-C must not leave run.json saying "running"
             atomic_write_json(run.info, info)
+            _write_report(run, log)
             run.close_logger()
     return run
+
+
+def _write_report(run: RunDir, log: logging.Logger) -> None:
+    """The run's ``report.html``, however the run ended; a report that cannot be written is said
+    in the log and does not change how the run ended (its files are all there)."""
+    try:
+        write_report(run.path)
+    except Exception as exc:  # noqa: BLE001 - the run's own outcome matters more than its page
+        log.warning("report.html not written: %s: %s", type(exc).__name__, exc)
 
 
 @contextlib.contextmanager
@@ -405,7 +416,10 @@ def _simulator_warnings_into(log: logging.Logger) -> Iterator[None]:
 
 
 def redraw(run_dir: str | Path) -> list[Path]:
-    """Redraw a run folder's figures from its files, without simulating."""
+    """Redraw a run folder's figures from its files, without simulating, and its ``report.html``
+    with them."""
     run = open_run_dir(run_dir)
     card = load_card(run.card, "experiments")
-    return runner_of(card).draw(run)
+    paths = runner_of(card).draw(run)
+    write_report(run.path)
+    return paths
