@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 
 from .runs import RunDir, atomic_write_bytes, read_csv
 
-__all__ = ["STYLE", "style", "subplots", "save_figure", "vector_formats", "panel_grid", "confusion_columns", "draw_confusion"]
+__all__ = ["STYLE", "style", "subplots", "save_figure", "vector_formats", "captured_figures", "panel_grid",
+           "confusion_columns", "draw_confusion"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.8),
@@ -90,13 +91,36 @@ def vector_formats(*formats: str) -> Iterator[None]:
         _EXTRA_FORMATS.reset(token)
 
 
+_CAPTURED: contextvars.ContextVar[dict[str, Figure] | None] = contextvars.ContextVar("spikenet_captured_figures",
+                                                                                     default=None)
+
+
+@contextlib.contextmanager
+def captured_figures() -> Iterator[dict[str, Figure]]:
+    """Inside this context :func:`save_figure` writes nothing: it keeps each figure, by name, in the
+    mapping this yields (how :meth:`spikenet.results.RunResults.draw` hands a run's figures to a
+    notebook as :class:`~matplotlib.figure.Figure` objects to change and show)."""
+    figures: dict[str, Figure] = {}
+    token = _CAPTURED.set(figures)
+    try:
+        yield figures
+    finally:
+        _CAPTURED.reset(token)
+
+
 def save_figure(fig: Figure, path: str | Path) -> Path:
     """Save ``fig`` as PNG at ``path`` atomically (and as the :func:`vector_formats` asked for beside
-    it); a smoke run's figure says so across its top. Returns the PNG's path."""
+    it); a smoke run's figure says so across its top. Returns the PNG's path.
+
+    Inside :func:`captured_figures` nothing is written: the figure is kept instead."""
     path = Path(path)
     if _smoke_run(path):
         fig.text(0.5, 1.03, "SMOKE RUN: sizes shrunk to seconds; not a result", ha="center", va="bottom",
                  color="tab:red", fontsize=11, fontweight="bold")
+    captured = _CAPTURED.get()
+    if captured is not None:
+        captured[path.stem] = fig
+        return path
     for extra in _EXTRA_FORMATS.get():
         buffer = io.BytesIO()
         fig.savefig(buffer, format=extra, bbox_inches="tight")

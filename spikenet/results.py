@@ -12,6 +12,7 @@ object for notebooks and scripts, so nobody has to remember the folder's layout:
     run.card["network"].n_exc                         # the resolved card, typed
     run.final_state["receptive_fields"]               # what the experiment kept at the end
     run.figures["receptive_fields"]                   # the PNG's path (IPython.display.Image(...))
+    run.draw()["receptive_fields"]                    # the figure itself, redrawn: a matplotlib Figure
 """
 
 from __future__ import annotations
@@ -78,6 +79,18 @@ class RunResults:
     def figures(self) -> dict[str, Path]:
         """The PNG of each figure by name (SVG/PDF beside them where drawn)."""
         return {p.stem: p for p in sorted((self.path / "figures").glob("*.png"))}
+
+    def draw(self) -> dict[str, Any]:
+        """Every figure of the run, redrawn from its files as :class:`matplotlib.figure.Figure`
+        objects by name (the names of :attr:`figures`), to change and show in a notebook or save
+        elsewhere; nothing in the folder is written. The figures are not held by pyplot (a
+        notebook shows one when it is the value of a cell; ``fig.savefig(...)`` saves it)."""
+        from .figures import captured_figures
+        from .running import runner_of
+
+        with captured_figures() as figures:
+            runner_of(self.card).draw(RunDir(self.path))
+        return dict(figures)
 
     @cached_property
     def final_state(self) -> dict[str, np.ndarray]:

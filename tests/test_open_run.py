@@ -41,3 +41,22 @@ def test_open_run_refuses_what_is_not_a_run_and_says_a_run_did_not_finish(tmp_pa
     assert run.status == "interrupted"
     with pytest.raises(RunDirError, match="no metrics.json .the run is interrupted.; resume it with"):
         run.metrics
+
+
+def test_draw_hands_back_every_figure_as_a_figure_and_writes_nothing(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    folder = run_experiment(load_card("stdp_window", overrides=["protocol.n_pairings=1"]), tmp_path / "run",
+                            progress=False)
+    before = {p: p.stat().st_mtime_ns for p in folder.path.rglob("*")}
+    open_before = plt.get_fignums()
+    figures = sn.open_run(folder.path).draw()
+    assert set(figures) == set(sn.open_run(folder.path).figures) and figures
+    assert all(isinstance(f, Figure) and f.axes for f in figures.values())
+    assert plt.get_fignums() == open_before  # pyplot holds none of them
+    assert {p: p.stat().st_mtime_ns for p in folder.path.rglob("*")} == before
+    (name, figure), = list(figures.items())[:1]
+    figure.axes[0].set_title("mine")  # the user's to change and save
+    figure.savefig(tmp_path / "mine.png")
+    assert (tmp_path / "mine.png").stat().st_size > 5_000
