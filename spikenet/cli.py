@@ -26,6 +26,29 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+def _card_names(kinds: tuple[str, ...]):
+    """Shell completion of a card argument: the names of the cards of ``kinds`` (in ``--catalog``
+    first, as the command would search), or file paths once the word looks like one."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+        from click.shell_completion import CompletionItem
+
+        if "/" in incomplete or incomplete.endswith(".toml") or incomplete.startswith("."):
+            return [CompletionItem(incomplete, type="file")]
+        from .card_files import list_cards
+
+        catalog = ctx.find_root().params.get("catalog")
+        names: set[str] = set()
+        for kind in kinds:
+            try:
+                names.update(info.name for info in list_cards(kind, catalog))
+            except SpikenetError:  # a wrong --catalog: nothing to offer, the command will say why
+                pass
+        return [CompletionItem(name) for name in sorted(names) if name.startswith(incomplete)]
+
+    return complete
+
+
 class _Group(click.Group):
     """A click group that turns spikenet's input errors into one line and exit code 2."""
 
@@ -100,7 +123,7 @@ def list_command(ctx: click.Context, kind: str | None, long_: bool) -> None:
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", shell_complete=_card_names(("models", "devices", "experiments")))
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override a value (repeatable).")
 @click.option("--smoke", is_flag=True, help="Show the seconds-long version of an experiment.")
 @click.pass_context
@@ -132,7 +155,7 @@ def show(ctx: click.Context, name: str, overrides: tuple[str, ...], smoke: bool)
 
 
 @cli.command()
-@click.argument("experiment", required=False)
+@click.argument("experiment", required=False, shell_complete=_card_names(("experiments",)))
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Continue the interrupted run in this folder from its last checkpoint.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (default runs/NAME-TIMESTAMP).")
@@ -179,7 +202,7 @@ def run(ctx, experiment: str | None, resume_dir: Path | None, out: Path | None, 
 
 
 @cli.command()
-@click.argument("experiment")
+@click.argument("experiment", shell_complete=_card_names(("experiments",)))
 @click.option("--grid", "grid", multiple=True, metavar="SECTION.KEY=V1,V2,...",
               help="Values of one key to sweep (repeatable: the sweep runs the cross product).")
 @click.option("--seeds", type=click.IntRange(1, 1000), default=1, show_default=True,

@@ -273,3 +273,27 @@ def test_figures_redraws_with_vector_formats_and_marks_a_smoke_run(cli, tmp_path
         assert text.lstrip().startswith("<?xml") and "SMOKE RUN" in text  # text kept as text
     code, _, err = cli("figures", out, "--format", "eps")
     assert code == 2 and "eps" in err
+
+
+def complete(words: str, env_extra: dict | None = None) -> list[str]:
+    """What `spikenet`'s bash completion offers for the last word of ``words``."""
+    import os
+
+    env = {**os.environ, "COMP_WORDS": words, "COMP_CWORD": str(len(words.split(" ")) - 1),
+           "_SPIKENET_COMPLETE": "bash_complete", **(env_extra or {})}
+    result = subprocess.run([sys.executable, "-m", "spikenet"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [line.split(",", 1)[1] for line in result.stdout.splitlines()]
+
+
+def test_shell_completion_offers_card_names(tmp_path):
+    experiments = {p.stem for p in (REPO / "experiments").glob("*.toml")}
+    assert set(complete("spikenet run ")) == experiments
+    assert complete("spikenet sweep mnist_querlioz_pcm") == sorted(e for e in experiments
+                                                                    if e.startswith("mnist_querlioz_pcm"))
+    assert {"ideal", "lif_adaptive", "stdp_window"} <= set(complete("spikenet show "))
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "zz_mine.toml").write_text((REPO / "experiments" / "quickstart.toml").read_text()
+                                                           .replace('name = "quickstart"', 'name = "zz_mine"'))
+    assert complete(f"spikenet --catalog {tmp_path} run zz") == ["zz_mine"]
+    assert complete("spikenet run ./my") == ["./my"]  # a path: the shell's own file completion
