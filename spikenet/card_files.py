@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import os
 import site
+import sys
 import sysconfig
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -180,6 +180,8 @@ parsed once per process (parsing was most of ``spikenet list``'s time)."""
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # here, not above: a `spikenet list` that finds every card in its cache parses none
+
     try:
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
@@ -223,12 +225,16 @@ def _lay_over(target: dict[str, Any], key: str, value: Any, depth: int) -> None:
         target[key] = copy.deepcopy(value)
 
 
-def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] = ()) -> _Raw:
-    """Read one card file and everything it ``extends``, merged; no validation of sections yet."""
+def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] = (),
+              read: list[Path] | None = None) -> _Raw:
+    """Read one card file and everything it ``extends``, merged; no validation of sections yet.
+    ``read``, if given, gets every file read, the card's own first."""
     if path.resolve() in chain:
         cycle = " -> ".join(p.stem for p in chain + (path,))
         raise CardError(f"{path}: extends: cycle {cycle}")
     data = _read_toml(path)
+    if read is not None:
+        read.append(path)
     _check_top_level(data, str(path), kind)
 
     parent_name = data.pop("extends", None)
@@ -241,7 +247,7 @@ def _load_raw(path: Path, kind: str, roots: list[Path], chain: tuple[Path, ...] 
             parent_path = find_card(parent_name, kind, roots)
         except CardError as exc:
             raise CardError(f"{path}: extends: {exc}") from None
-        raw = _load_raw(parent_path, kind, roots, chain + (path.resolve(),))
+        raw = _load_raw(parent_path, kind, roots, chain + (path.resolve(),), read)
         raw.path = path
         raw.data.get("meta", {}).pop("notes", None)  # notes describe the parent's values
     _merge_into(raw, data, _layer(data, str(path)))
@@ -298,16 +304,115 @@ def _build_meta(raw: _Raw, kind: str, expect_name: str | None) -> Meta:
 
 
 def list_cards(kind: str, catalog: str | os.PathLike | None = None) -> list[CardInfo]:
-    """Every card of ``kind`` in the catalog (first root wins for a name), sorted by name."""
+    """Every card of ``kind`` in the catalog (first root wins for a name), sorted by name.
+
+    What a card's files say is kept in the user cache (:func:`listing_cache_file`) with the size and
+    modification time of each file it was read from (the card and every card it ``extends``), and
+    re-read when any of them changed or a parent name now finds another file: parsing the cards was
+    most of ``spikenet list``'s start-up, and the cache takes it out.
+    """
     _check_kind(kind)
     roots = catalog_roots(catalog)
+    cache = _ListingCache.load()
     infos = []
     for name in _names(kind, roots):
         path = find_card(name, kind, roots)
-        raw = _load_raw(path, kind, roots)
-        meta = _build_meta(raw, kind, name)
-        infos.append(CardInfo(kind, meta.name, meta.description, meta.source, path, _what(raw.data)))
+        info = cache.get(kind, path, roots)
+        if info is None:
+            read: list[Path] = []
+            raw = _load_raw(path, kind, roots, read=read)
+            meta = _build_meta(raw, kind, name)
+            info = CardInfo(kind, meta.name, meta.description, meta.source, path, _what(raw.data))
+            cache.put(info, read)
+        infos.append(info)
+    cache.save()
     return infos
+
+
+LISTING_CACHE_NAME = "card_listing.json"
+
+
+def listing_cache_file() -> Path:
+    """Where :func:`list_cards` keeps what it read: ``$SPIKENET_CACHE/card_listing.json``, else the
+    user cache folder of spikenet (as for the MNIST files)."""
+    base = os.environ.get("SPIKENET_CACHE")
+    if base:
+        return Path(base).expanduser() / LISTING_CACHE_NAME
+    if sys.platform.startswith("linux"):  # platformdirs' rule for Linux, without its 13 ms import
+        return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "spikenet" / LISTING_CACHE_NAME
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("spikenet")) / LISTING_CACHE_NAME
+
+
+class _ListingCache:
+    """The cards' listing lines by card file, each with the (size, mtime) stamps of the files it
+    was read from. A best effort: an unreadable or unwritable cache only means parsing again."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path, entries: dict[str, Any]):
+        self.path, self.entries, self.changed = path, entries, False
+
+    _loaded: "_ListingCache | None" = None
+    """This process's cache (``spikenet list`` lists three kinds: the file is read once)."""
+
+    @classmethod
+    def load(cls) -> "_ListingCache":
+        path = listing_cache_file()
+        if cls._loaded is None or cls._loaded.path != path:
+            cls._loaded = cls._read(path)
+        return cls._loaded
+
+    @classmethod
+    def _read(cls, path: Path) -> "_ListingCache":
+        import json
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = data["cards"] if data.get("version") == cls.VERSION else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entries = {}
+        return cls(path, entries if isinstance(entries, dict) else {})
+
+    def get(self, kind: str, path: Path, roots: list[Path]) -> CardInfo | None:
+        entry = self.entries.get(f"{kind}:{path}")
+        try:
+            files = entry["files"]
+            for i, (name, size, mtime) in enumerate(files):
+                stat = Path(name).stat()
+                if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
+                    return None
+                if i and find_card(Path(name).stem, kind, roots) != Path(name):  # a parent now found elsewhere
+                    return None
+            return CardInfo(kind, entry["name"], entry["description"], entry["source"], path, entry["what"])
+        except (OSError, KeyError, TypeError, ValueError, CardError):
+            return None
+
+    def put(self, info: CardInfo, read: list[Path]) -> None:
+        try:
+            files = [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in read]
+        except OSError:
+            return
+        self.entries[f"{info.kind}:{info.path}"] = {"files": files, "name": info.name, "description": info.description,
+                                                    "source": info.source, "what": info.what}
+        self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        import json
+        import tempfile
+
+        try:  # atomically: a concurrent `spikenet list` reads the old file or the new one, never half
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".card_listing-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": self.VERSION, "cards": self.entries}, fh)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+        self.changed = False
 
 
 _WHAT = (("experiment", "kind"), ("device", "model"), ("network", "kind"), ("plasticity", "rule"), ("neuron", "template"))

@@ -9,11 +9,7 @@ where its traceback was written, exit code 1.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
-import time
-import traceback
 from pathlib import Path
 
 import click
@@ -104,6 +100,8 @@ def list_command(ctx: click.Context, kind: str | None, long_: bool) -> None:
     (`spikenet show NAME` prints the whole card)."""
     # card_files, not catalog: listing reads the cards' files and imports no simulator
     from .card_files import KINDS, list_cards
+
+    import shutil
 
     width = shutil.get_terminal_size((100, 24)).columns
     for k in [kind] if kind else KINDS:
@@ -313,6 +311,10 @@ def _quiet_abandoned_networks() -> None:
 def _bug(exc: BaseException) -> int:
     """An error that is not bad input: spikenet's own one line (not Brian2's "report this to the
     Brian team" banner), with the traceback written to a file for the bug report."""
+    import tempfile  # here: the commands that work import none of this
+    import time
+    import traceback
+
     text = "".join(traceback.format_exception(exc))
     name = f"spikenet-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
     where = Path(tempfile.gettempdir()) / name

@@ -202,3 +202,51 @@ def test_missing_catalog_folder_is_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("SPIKENET_CATALOG", str(tmp_path / "absent"))
     with pytest.raises(CardError, match=r"SPIKENET_CATALOG=.*absent: no such folder"):
         load_card("lif_fi_curve")
+
+
+def _device_card(folder, name, text):
+    (folder / "devices").mkdir(parents=True, exist_ok=True)
+    (folder / "devices" / f"{name}.toml").write_text(text)
+
+
+def _listed(catalog):
+    return {info.name: info for info in list_cards("devices", catalog)}
+
+
+def test_the_listing_cache_follows_every_file_a_card_was_read_from(tmp_path, monkeypatch):
+    import json
+
+    from spikenet.card_files import listing_cache_file
+
+    monkeypatch.setenv("SPIKENET_CACHE", str(tmp_path / "cache"))
+    mine, earlier = tmp_path / "mine", tmp_path / "earlier"
+    _device_card(mine, "zz_base", '[meta]\nname = "zz_base"\ndescription = "base"\nsource = "test"\n'
+                                  '[device]\nmodel = "linear"\ng_min = "1 uS"\ng_max = "2 uS"\nlevels = 8\n')
+    _device_card(mine, "zz_child", 'extends = "zz_base"\n[meta]\nname = "zz_child"\ndescription = "child"\n'
+                                   'source = "test"\n')
+    first = _listed(mine)
+    assert first["zz_child"].what == "linear" and first["zz_child"].description == "child"
+    cached = json.loads(listing_cache_file().read_text())["cards"]
+    entry = cached[f"devices:{mine / 'devices' / 'zz_child.toml'}"]
+    assert [f[0] for f in entry["files"]] == [str(mine / "devices" / n) for n in ("zz_child.toml", "zz_base.toml")]
+    assert _listed(mine) == first  # read back from the cache
+
+    # the card edited, then its parent edited: each is seen
+    _device_card(mine, "zz_child", 'extends = "zz_base"\n[meta]\nname = "zz_child"\ndescription = "edited child"\n'
+                                   'source = "test"\n')
+    assert _listed(mine)["zz_child"].description == "edited child"
+    _device_card(mine, "zz_base", '[meta]\nname = "zz_base"\ndescription = "base"\nsource = "test"\n'
+                                  '[device]\nmodel = "binary"\ng_min = "1 uS"\ng_max = "2 uS"\n')
+    assert _listed(mine)["zz_child"].what == "binary"
+    # a parent of the same name in a folder searched first now wins
+    _device_card(earlier, "zz_base", '[meta]\nname = "zz_base"\ndescription = "other"\nsource = "test"\n'
+                                     '[device]\nmodel = "soft_bound"\n')
+    listed = {i.name: i for i in list_cards("devices", [earlier, mine])}
+    assert listed["zz_child"].what == "soft_bound"
+    # a corrupt cache is parsing again, and rewritten
+    listing_cache_file().write_text("{not json")
+    from spikenet.card_files import _ListingCache
+
+    monkeypatch.setattr(_ListingCache, "_loaded", None)
+    assert _listed(mine)["zz_child"].what == "binary"
+    assert "zz_child" in listing_cache_file().read_text()
