@@ -490,7 +490,9 @@ def _input_synapses(sections: dict[str, Any], inputs: NeuronGroup, exc: NeuronGr
                     device: Any, target: str, compensate: bool = False) -> tuple[Synapses, Any]:
     """The plastic input synapses (one per pixel and neuron), set to ``state``."""
     device = device if device is not None else IdealDeviceParams()
-    dev = memristive.brian2_device(device)
+    # the same code as the synapses' own (cached drifted reads): the normalisation's pulses then
+    # set a programmed device's read to its new weight, as an STDP pulse does
+    dev = memristive.brian2_device(device, cached_drift=True)
     syn = synapses(inputs, exc, sections["plasticity"], device=device, target=target, connect=False,
                    dt=sections["network"].dt, name="input_synapses", drift_gain="drift_gain" if compensate else None,
                    drift_refresh=_slot(sections["network"]))

@@ -60,6 +60,31 @@ def test_weights_are_normalised_at_every_slot_start():
     np.testing.assert_array_equal(frozen.theta, state.theta)
 
 
+def test_a_device_the_normalisation_programs_is_read_at_its_new_weight():
+    """With drifting devices a transmitted spike reads the cached drifted weight ``w_read``; a
+    normalisation pulse (at the slot start, after the refresh) must set it to the new weight, as an
+    STDP pulse does, or the slot's transmissions read the weight from before the normalisation."""
+    from spikenet.plasticity import device_params
+
+    sec = sections("network.w_sum=20")
+    device = device_params("pcm_2pcm")
+    state = initial_state(sec, np.random.default_rng(0), device)
+    state.synapses["t_prog"][:] = -3600.0  # programmed an hour before: reads have drifted
+    from spikenet.engine import _assign
+
+    images = np.zeros((1, 784))  # a blank image: no input spike, so no STDP pulse either
+    net = builder(sec, rows=1, device=device)(state, images=images)
+    for view, value in net.assignments(images, state, plastic=True, seed=1).items():
+        _assign(view, value)
+    net.network.run(net.duration, namespace={})
+    syn = net.input_synapses
+    w, w_read = np.asarray(syn.w[:]), np.asarray(syn.w_read[:])
+    programmed = np.asarray(syn.t_prog[:]) >= 0
+    assert 0 < programmed.sum() < len(w)  # the normalisation pulsed some devices, not all
+    np.testing.assert_array_equal(w_read[programmed], w[programmed])
+    assert np.mean(w_read[~programmed] != w[~programmed]) > 0.9  # the others are read drifted
+
+
 def test_learning_changes_weights_and_thresholds_only_when_plastic():
     sec = sections()
     state = initial_state(sec, np.random.default_rng(0))
