@@ -17,7 +17,6 @@ log says can break the HTML.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RunDirError
-from .runs import atomic_write_text, read_csv
+from .runs import _read_json, atomic_write_text, read_csv  # run.json is read as the run folders read it
 
 __all__ = ["REPORT_NAME", "write_report", "render_report"]
 
@@ -117,13 +116,6 @@ def _figures(folder: Path) -> list[FigureItem]:
         uri = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
         items.append(FigureItem(png.stem, uri, tuple(data)))
     return items
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RunDirError(f"{path}: unreadable ({exc})") from None
 
 
 def _card_meta(card_text: str) -> dict[str, Any]:

@@ -146,5 +146,5 @@ def test_report_of_what_is_not_a_run_is_one_line_and_exit_2(cli, tmp_path):
         assert code == 2 and stdout == "" and len(err.strip().splitlines()) == 1 and err.startswith(f"error: {folder.resolve()}: {message}")
     (tmp_path / "run.json").write_text("{not json")
     code, _, err = cli("report", tmp_path)
-    assert code == 2 and "run.json: unreadable" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "run.json: not valid JSON" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "report.html").exists()
