@@ -391,7 +391,7 @@ class _ListingCache:
 
     def put(self, info: CardInfo, read: list[Path]) -> None:
         try:
-            files = [[str(p), p.stat().st_size, p.stat().st_mtime_ns] for p in read]
+            files = [[str(p), stat.st_size, stat.st_mtime_ns] for p, stat in ((p, p.stat()) for p in read)]
         except OSError:
             return
         self.entries[f"{info.kind}:{info.path}"] = {"files": files, "name": info.name, "description": info.description,
