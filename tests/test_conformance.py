@@ -26,6 +26,7 @@ from brian2 import second
 import spikenet as sn
 from spikenet.memristive import DeviceArray, brian2_device, model_of
 from spikenet.memristive.models import NUMPY
+from spikenet.memristive.brian2_functions import DEVICE_FUNCTIONS
 
 CARDS = [info.name for info in sn.list_cards("devices")]
 DEVICES = {name: sn.load_card(name, "devices")["device"] for name in CARDS}
@@ -134,7 +135,7 @@ def test_brian2_read_equals_numpy_read_with_drift(name):
     t, t_prog = 3600.0, np.array([0.0, 10.0, 100.0, 1000.0, 3000.0])
     devices.t_prog[:] = t_prog
     values = dict(w_min=0.0, w_max=1.0, w=devices.x, t=t, t_prog=t_prog, drift_t0=float(p.drift_t0 / second),
-                  nu_dev=p.drift_nu, exp=np.exp, log=np.log)
+                  nu_dev=p.drift_nu, exp=np.exp, log=np.log, drift_factor=DEVICE_FUNCTIONS["drift_factor"].pyfunc)
     expected = devices.read(t, noise=False)
     np.testing.assert_allclose(eval(brian2_device(p).read, {}, values), expected, rtol=1e-12)
     cached = brian2_device(p, cached_drift=True)

@@ -53,6 +53,7 @@ def test_wheel_install_finds_the_cards(tmp_path):
     assert Path(where[1]) == venv / "share" / "spikenet" / "devices" / "ideal.toml"
     assert (Path(where[0]).parent / "py.typed").is_file(), "the package says it is typed"
     assert (Path(where[0]).parent / "templates" / "report.html.j2").is_file(), "run reports need their template"
+    assert (Path(where[0]).parent / "memristive" / "include" / "spikenet_simd_math.h").is_file(), "device code needs its header"
     meta = run(python, "-c", "from importlib.metadata import metadata, files; m = metadata('spikenet-memristive'); "
                "print(m['Name'], m['License']); print(*[f.name for f in files('spikenet-memristive')])",
                cwd=elsewhere, env=env).stdout.split("\n")

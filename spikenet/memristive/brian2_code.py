@@ -105,8 +105,8 @@ class Brian2Device:
         return tuple(n for n in names if n != "w_read")
 
 
-# ((t - t_prog + t0) / t0)^-nu as exp(-nu log(...)): the C library's pow() took twice as long here.
-_DRIFT_FACTOR = "exp(-nu_dev * log((t - t_prog + drift_t0) / drift_t0))"
+# ((t - t_prog + t0) / t0)^-nu (vectorised where the compiler can: brian2_functions.drift_factor)
+_DRIFT_FACTOR = "drift_factor(nu_dev, (t - t_prog + drift_t0) / drift_t0)"
 
 
 def _zero(p) -> str:

@@ -17,12 +17,17 @@ the same distribution), which the tests check against the NumPy device models.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from brian2 import Function
 from brian2.core.functions import DEFAULT_FUNCTIONS
 
-__all__ = ["DEVICE_FUNCTIONS", "stochastic_round", "randn_if", "curve_step", "binomial_count", "switch_probability",
+__all__ = ["DEVICE_FUNCTIONS", "stochastic_round", "randn_if", "curve_step", "drift_factor", "binomial_count", "switch_probability",
            "lognormal_sum"]
+
+
+_INCLUDE = Path(__file__).resolve().parent / "include"
 
 
 def _size(args: tuple, vectorisation_idx) -> int:
@@ -32,13 +37,16 @@ def _size(args: tuple, vectorisation_idx) -> int:
         return int(vectorisation_idx)
 
 
-def _function(name: str, n_args: int, numpy_impl, cpp: str, cython: str, *, random: bool) -> Function:
-    """A Brian2 function of ``n_args`` dimensionless arguments with the three implementations."""
+def _function(name: str, n_args: int, numpy_impl, cpp: str, cython: str, *, random: bool,
+              cpp_headers: tuple[str, ...] = ()) -> Function:
+    """A Brian2 function of ``n_args`` dimensionless arguments with the three implementations
+    (``cpp_headers``: this package's headers, in ``include/``, that the C++ code needs)."""
     f = Function(numpy_impl, arg_units=[1] * n_args, return_unit=1, stateless=not random, auto_vectorise=random)
     deps = {"_rand": DEFAULT_FUNCTIONS["rand"], "_randn": DEFAULT_FUNCTIONS["randn"]} if random else None
     f.implementations.add_implementation("numpy", numpy_impl)
+    kwds = {"headers": [f'"{h}"' for h in cpp_headers], "include_dirs": [str(_INCLUDE)]} if cpp_headers else None
     f.implementations.add_implementation("cpp", {"support_code": cpp, "headers": ["<random>"]}, dependencies=deps,
-                                         name=name)
+                                         name=name, compiler_kwds=kwds)
     f.implementations.add_implementation("cython", cython, dependencies=deps, name=name)
     return f
 
@@ -57,7 +65,10 @@ stochastic_round = _function(
     double _spikenet_stochastic_round(const double v, const int _vectorisation_idx)
     {
         const double whole = floor(v);
-        if (v == whole) return whole;
+        // No draw where it could not come up (a fraction below the draw's resolution of 2^-32):
+        // most presynaptic events of a pair-based rule request a vanishing change, and the
+        // draw was the device synapse's main cost there.
+        if (v - whole < 1.0 / 4294967296.0) return whole;
         // One 32-bit Mersenne Twister word per draw (seeded from Brian2's generator at the first
         // draw of each code object, so the program's seed governs it): Brian2's _rand() takes two
         // words and this draw runs at every synaptic event of a device synapse (measured on
@@ -100,6 +111,28 @@ cdef double _spikenet_randn_if(const double flag, const int _vectorisation_idx):
     return 0.0
 """, random=True)
 """Noise that only a device receiving pulses gets (``c2c_std * randn_if(n_pulse)``)."""
+
+
+# --- drift_factor(nu, r): r^-nu, the power law of conductance drift, in loops the compiler vectorises ---
+
+def _drift_factor_numpy(nu, r):
+    return np.exp(-np.asarray(nu, dtype=float) * np.log(np.asarray(r, dtype=float)))
+
+
+drift_factor = _function(
+    "_spikenet_drift_factor", 2, _drift_factor_numpy,
+    """
+    static inline double _spikenet_drift_factor(const double nu, const double r)
+    {
+        // r^-nu as exp(-nu log r): the C library's pow() took twice as long
+        return exp(-nu * log(r));
+    }
+    """,
+    """
+cdef double _spikenet_drift_factor(const double nu, const double r):
+    return exp(-nu * log(r))
+""", random=False, cpp_headers=("spikenet_simd_math.h",))
+"""The drift law's factor :math:`r^{-\\nu}` for the age ratio ``r = (t - t_prog + t_0) / t_0``."""
 
 
 # --- curve_step(x, n, a, levels): NeuroSim's exponential curve moved n pulses from x ---
@@ -283,6 +316,7 @@ drawn only for ``n > 0``."""
 
 DEVICE_FUNCTIONS: dict[str, Function] = {
     "stochastic_round": stochastic_round,
+    "drift_factor": drift_factor,
     "randn_if": randn_if,
     "curve_step": curve_step,
     "binomial_count": binomial_count,
