@@ -273,17 +273,19 @@ def report(run_dir: Path) -> None:
 
 @cli.group()
 def data() -> None:
-    """Datasets: find and verify MNIST."""
+    """Datasets: find and verify MNIST and Fashion-MNIST."""
 
 
 @data.command("check")
-@click.option("--path", type=click.Path(path_type=Path), help="Folder with the four MNIST .gz files.")
+@click.option("--dataset", "name", type=click.Choice(["mnist", "fashion_mnist"]), default="mnist", show_default=True,
+              help="Which image set.")
+@click.option("--path", type=click.Path(path_type=Path), help="Folder with the dataset's four .gz files.")
 @click.option("--download", is_flag=True, help="Download into the user cache if the files are not found.")
-def data_check(path: Path | None, download: bool) -> None:
-    """Verify the MNIST files against their published checksums and print where they are."""
-    from .datasets import check_mnist
+def data_check(name: str, path: Path | None, download: bool) -> None:
+    """Verify a dataset's files against their published checksums and print where they are."""
+    from .datasets import check_dataset
 
-    for line in check_mnist(path, download=download):
+    for line in check_dataset(name, path, download=download):
         click.echo(line)
 
 

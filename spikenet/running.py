@@ -297,19 +297,20 @@ EXTRAS = {"torch": "torch", "dask": "dask"}
 
 
 _VERIFIED_DATA: set[tuple[str | None, ...]] = set()
-"""Where MNIST was found and verified in this process (a sweep checks many cards; loading the
+"""Which dataset was found where and verified in this process (a sweep checks many cards; loading the
 data verifies the checksums again)."""
 
 
 def _check_need(need: str, card: Card, kind: str) -> None:
-    if need == "mnist":
+    if need == "mnist":  # MNIST or the set of its format that the card names (protocol.dataset)
         import os
 
-        from .datasets import CACHE_ENV, DATA_ENV, locate_mnist
+        from .datasets import CACHE_ENV, dataset, locate_dataset
 
-        where = (os.environ.get(DATA_ENV), os.environ.get(CACHE_ENV))
+        data = dataset(getattr(card["protocol"], "dataset", "mnist"))
+        where = (data.name, os.environ.get(data.env), os.environ.get(CACHE_ENV))
         if where not in _VERIFIED_DATA:
-            locate_mnist()  # every file present and its checksum right, or a DataError saying what to do
+            locate_dataset(data.name)  # every file present and its checksum right, or a DataError saying what to do
             _VERIFIED_DATA.add(where)
     elif need in EXTRAS:
         if importlib.util.find_spec(EXTRAS[need]) is None:

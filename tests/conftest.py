@@ -32,6 +32,18 @@ def mnist_dir() -> Path:
     pytest.skip(message + "; set SPIKENET_DATA to run this test")
 
 
+@pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    """The verified Fashion-MNIST files ($SPIKENET_FASHION_DATA), required as MNIST's are."""
+    folder = os.environ.get("SPIKENET_FASHION_DATA")
+    if folder and Path(folder, "train-images-idx3-ubyte.gz").is_file():
+        return Path(folder)
+    message = f"Fashion-MNIST files not found (SPIKENET_FASHION_DATA={folder!r})"
+    if os.environ.get("SPIKENET_REQUIRE_DATA"):
+        pytest.fail(message + " but SPIKENET_REQUIRE_DATA is set")
+    pytest.skip(message + "; set SPIKENET_FASHION_DATA to run this test")
+
+
 @pytest.fixture
 def no_mnist_env(monkeypatch, tmp_path):
     """No SPIKENET_DATA, and a user cache of our own in tmp_path."""

@@ -187,6 +187,15 @@ def test_data_check(cli, mnist_dir, monkeypatch):
     assert code == 2 and err.startswith("error: ") and "no such folder" in err
 
 
+def test_data_check_fashion(cli, fashion_dir, monkeypatch):
+    monkeypatch.setenv("SPIKENET_FASHION_DATA", str(fashion_dir))
+    code, out, _ = cli("data", "check", "--dataset", "fashion_mnist")
+    assert code == 0 and "Fashion-MNIST found in" in out and "decompressed contents match" in out
+    assert "f4a8712d7a061bf5bd6d2ca38dc4d50a (contents)" in out
+    code, _, err = cli("data", "check", "--dataset", "kmnist")
+    assert code == 2 and "kmnist" in err and "fashion_mnist" in err
+
+
 def test_console_script_has_no_traceback(tmp_path):
     """The real process: exit code 2 and one line on stderr."""
     result = subprocess.run(

@@ -1,6 +1,7 @@
 """MNIST: the IDX reader, checksum verification, the look-up order, and the download path."""
 
 import contextlib
+import hashlib
 import functools
 import gzip
 import http.server
@@ -11,7 +12,11 @@ import threading
 import numpy as np
 import pytest
 
-from spikenet.datasets import MNIST_FILES, check_mnist, load_mnist, locate_mnist, read_idx
+import dataclasses
+
+from spikenet.datasets import (DATASETS, FASHION_FILES, MNIST_FILES, check_dataset, check_mnist, load_dataset,
+                               load_mnist, locate_dataset, locate_mnist, read_idx)
+from spikenet.params.experiments import DATASET_NAMES
 from spikenet.errors import DataError
 
 
@@ -174,3 +179,81 @@ def test_download_failure_says_what_to_do(no_mnist_env, tmp_path, monkeypatch):
         monkeypatch.setenv("SPIKENET_MNIST_URL", url)
         with pytest.raises(DataError, match=r"download failed .*set SPIKENET_DATA"):
             load_mnist("test")
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+
+
+def test_the_cards_offer_every_dataset():
+    assert DATASET_NAMES == tuple(DATASETS)
+
+
+def test_fashion_real_files(fashion_dir, monkeypatch):
+    monkeypatch.setenv("SPIKENET_FASHION_DATA", str(fashion_dir))
+    train, test = load_dataset("fashion_mnist", "train"), load_dataset("fashion_mnist", "test")
+    assert train.images.shape == (60000, 28, 28) and test.images.shape == (10000, 28, 28)
+    # Xiao et al. (2017): balanced classes, 6,000 per class in training and 1,000 in test
+    assert np.bincount(train.labels).tolist() == [6000] * 10
+    assert np.bincount(test.labels).tolist() == [1000] * 10
+    assert locate_dataset("fashion_mnist").origin == "$SPIKENET_FASHION_DATA"
+    assert "decompressed contents match" in check_dataset("fashion_mnist")[0]
+    # not MNIST: the first training image is an ankle boot (label 9), MNIST's a 5
+    assert train.labels[0] == 9 and DATASETS["fashion_mnist"].classes[9] == "Ankle boot"
+
+
+@pytest.fixture
+def fashion_copy(fashion_dir, tmp_path):
+    folder = tmp_path / "fashion"
+    folder.mkdir()
+    for name in FASHION_FILES:
+        shutil.copy(fashion_dir / name, folder / name)
+    return folder
+
+
+def test_fashion_recompressed_copy_is_accepted_and_a_changed_one_refused(fashion_copy):
+    """A copy is checked by its decompressed contents: re-compressing it changes nothing, while
+    one changed byte of the contents is refused."""
+    path = fashion_copy / "t10k-labels-idx1-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw, compresslevel=1, mtime=0))
+    assert load_dataset("fashion_mnist", "test", fashion_copy).labels.shape == (10000,)
+    changed = bytearray(raw)
+    changed[100] ^= 0x01
+    path.write_bytes(gzip.compress(bytes(changed)))
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz: its decompressed contents have md5 "
+                                        r"[0-9a-f]{32}, expected 15d48437"):
+        load_dataset("fashion_mnist", "test", fashion_copy)
+
+
+def test_fashion_download_checks_zalandos_checksums(fashion_copy, no_mnist_env, monkeypatch):
+    """A download is checked against the .gz md5s Zalando publishes: Debian's re-compressed files
+    (the copies here) do not match them and are refused, and nothing is kept."""
+    monkeypatch.delenv("SPIKENET_FASHION_DATA", raising=False)
+    with serve(fashion_copy) as url:
+        monkeypatch.setenv("SPIKENET_FASHION_URL", url)
+        with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: downloaded file failed its checksum"
+                                            r".*SPIKENET_FASHION_URL"):
+            load_dataset("fashion_mnist", "test")
+    assert not (no_mnist_env.parent / "fashion-mnist" / "train-images-idx3-ubyte.gz").exists()
+
+
+def test_fashion_download_from_a_loopback_server(fashion_copy, no_mnist_env, monkeypatch):
+    """The download path end to end (its own cache folder and URL variable), with the registry's
+    .gz md5s set to the served copies' (Zalando's own bytes are not on this machine)."""
+    monkeypatch.delenv("SPIKENET_FASHION_DATA", raising=False)
+    served = {name: dataclasses.replace(info, md5=hashlib.md5((fashion_copy / name).read_bytes()).hexdigest())
+              for name, info in FASHION_FILES.items()}
+    monkeypatch.setitem(DATASETS, "fashion_mnist", dataclasses.replace(DATASETS["fashion_mnist"], files=served))
+    with serve(fashion_copy) as url:
+        monkeypatch.setenv("SPIKENET_FASHION_URL", url)
+        test = load_dataset("fashion_mnist", "test")
+    cache = no_mnist_env.parent / "fashion-mnist"
+    assert test.folder == cache and all((cache / name).is_file() for name in FASHION_FILES)
+    monkeypatch.setenv("SPIKENET_FASHION_URL", "http://127.0.0.1:9/")
+    assert locate_dataset("fashion_mnist", download=False).origin == "user cache"
+    assert not (no_mnist_env / "train-images-idx3-ubyte.gz").exists(), "MNIST's cache is untouched"
+
+
+def test_unknown_dataset_lists_the_known_ones():
+    with pytest.raises(DataError, match="unknown dataset 'kmnist'; allowed: mnist, fashion_mnist"):
+        load_dataset("kmnist", "test")

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..datasets import load_mnist
+from ..datasets import load_dataset
 from .models import weight_layers
 
 __all__ = [
@@ -29,9 +29,10 @@ __all__ = [
 ]
 
 
-def mnist_tensors(split: str, n: int, path=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``n`` images of an MNIST split as ``(float32 (n, 1, 28, 28) in [0, 1], int64 labels)``."""
-    data = load_mnist(split, path)
+def mnist_tensors(split: str, n: int, path=None, dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
+    """The first ``n`` images of a split of MNIST (or another set of its format, ``dataset``:
+    :data:`spikenet.datasets.DATASETS`) as ``(float32 (n, 1, 28, 28) in [0, 1], int64 labels)``."""
+    data = load_dataset(dataset, split, path)
     images = torch.from_numpy(data.images[:n].astype(np.float32) / 255.0).unsqueeze(1)
     return images, torch.from_numpy(data.labels[:n].astype(np.int64))
 

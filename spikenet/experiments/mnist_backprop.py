@@ -98,8 +98,8 @@ def simulate(card: Card, run: RunDir, log, progress: bool) -> dict[str, Any]:
     proto, seed = card["protocol"], card["experiment"].seed
     devices = _device_cards(card)
     where = training.resolve_device(proto.torch_device)
-    x_train, y_train = training.mnist_tensors("train", proto.n_train)
-    x_test, y_test = training.mnist_tensors("test", proto.n_test)
+    x_train, y_train = training.mnist_tensors("train", proto.n_train, dataset=proto.dataset)
+    x_test, y_test = training.mnist_tensors("test", proto.n_test, dataset=proto.dataset)
     model = models.build_model(card["network"], torch.Generator().manual_seed(seed)).to(where)
     optimizer = training.make_optimizer(model, proto)
     history: list[dict[str, float]] = []

@@ -21,7 +21,7 @@ from spikenet.progress import progress_bar
 
 from .. import figures as fig
 from ..catalog import load_card
-from ..datasets import load_mnist
+from ..datasets import load_dataset
 from ..engine import CompiledEngine, RuntimeEngine, present
 from ..learning import assign_labels, classify, evaluate
 from ..networks import (NetworkState, build_network, device_on_simulated_clock, drift_reference, initial_state,
@@ -79,7 +79,7 @@ class _Images:
 def _phase_data(card) -> dict[str, tuple[_Images, np.ndarray]]:
     """Images (rates at intensity 1, Hz, made on demand) and labels of each phase."""
     proto, net = card["protocol"], card["network"]
-    train, test = load_mnist("train"), load_mnist("test")
+    train, test = load_dataset(proto.dataset, "train"), load_dataset(proto.dataset, "test")
     order = np.arange(proto.epochs * proto.n_train) % proto.n_train
     return {
         "train": (_Images(train.images, order, net), train.labels[order]),

@@ -191,6 +191,12 @@ DRIFT_COMPENSATIONS = ("none", "per_neuron")
 (``cpp_standalone``), or Brian2's runtime mode (for tiny runs and tests)."""
 
 
+DATASET_NAMES = ("mnist", "fashion_mnist")
+"""The image sets with MNIST's format (:data:`spikenet.datasets.DATASETS`; a test keeps them equal)."""
+
+_DATASET_HELP = "the image set: mnist, or fashion_mnist (Xiao et al. 2017, the same format)"
+
+
 @dataclass(frozen=True, kw_only=True)
 class MnistStdpProtocol:
     """Unsupervised learning on MNIST: train with STDP, assign labels, test (Diehl & Cook 2015).
@@ -207,6 +213,7 @@ class MnistStdpProtocol:
     KIND: ClassVar[str] = "mnist_stdp"
 
     n_train: int = integer("training images per epoch (the first ones of the training set)", ge=1, le=60_000)
+    dataset: str = choice(_DATASET_HELP, DATASET_NAMES, default="mnist")
     epochs: int = integer("passes over the training images (0: no training, with weights_from)", ge=0, le=100)
     n_assign: int = integer("training images (the first ones) used to assign a class to each neuron",
                             ge=1, le=60_000)
@@ -262,6 +269,7 @@ class MnistBackpropProtocol:
 
     n_train: int = integer("training images (the first ones of the training set)", ge=1, le=60_000)
     n_test: int = integer("test images (the first ones of the test set)", ge=1, le=10_000)
+    dataset: str = choice(_DATASET_HELP, DATASET_NAMES, default="mnist")
     epochs: int = integer("passes over the training images", ge=1, le=1000)
     batch_size: int = integer("images per gradient step", ge=1, le=60_000)
     optimizer: str = choice("the optimiser", OPTIMIZERS, default="adam")
