@@ -19,29 +19,28 @@ from spikenet.cli import main  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def mnist_dir() -> Path:
-    """The verified MNIST files ($SPIKENET_DATA). CI sets SPIKENET_REQUIRE_DATA=1 so a missing
-    folder fails the tests that need it instead of skipping them."""
-    folder = os.environ.get("SPIKENET_DATA")
+def _data_folder(env: str, title: str) -> Path:
+    """The verified files of a dataset (the folder ``$env`` names). CI sets SPIKENET_REQUIRE_DATA=1
+    so a missing folder fails the tests that need it instead of skipping them."""
+    folder = os.environ.get(env)
     if folder and Path(folder, "train-images-idx3-ubyte.gz").is_file():
         return Path(folder)
-    message = f"MNIST files not found (SPIKENET_DATA={folder!r})"
+    message = f"{title} files not found ({env}={folder!r})"
     if os.environ.get("SPIKENET_REQUIRE_DATA"):
         pytest.fail(message + " but SPIKENET_REQUIRE_DATA is set")
-    pytest.skip(message + "; set SPIKENET_DATA to run this test")
+    pytest.skip(message + f"; set {env} to run this test")
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The verified MNIST files ($SPIKENET_DATA)."""
+    return _data_folder("SPIKENET_DATA", "MNIST")
 
 
 @pytest.fixture(scope="session")
 def fashion_dir() -> Path:
-    """The verified Fashion-MNIST files ($SPIKENET_FASHION_DATA), required as MNIST's are."""
-    folder = os.environ.get("SPIKENET_FASHION_DATA")
-    if folder and Path(folder, "train-images-idx3-ubyte.gz").is_file():
-        return Path(folder)
-    message = f"Fashion-MNIST files not found (SPIKENET_FASHION_DATA={folder!r})"
-    if os.environ.get("SPIKENET_REQUIRE_DATA"):
-        pytest.fail(message + " but SPIKENET_REQUIRE_DATA is set")
-    pytest.skip(message + "; set SPIKENET_FASHION_DATA to run this test")
+    """The verified Fashion-MNIST files ($SPIKENET_FASHION_DATA)."""
+    return _data_folder("SPIKENET_FASHION_DATA", "Fashion-MNIST")
 
 
 @pytest.fixture

@@ -86,13 +86,16 @@ def test_spikenet_data_env_is_used(mnist_dir, monkeypatch):
     assert "every md5 matches" in check_mnist()[0]
 
 
+def _copy(source, files, folder):
+    folder.mkdir()
+    for name in files:
+        shutil.copy(source / name, folder / name)
+    return folder
+
+
 @pytest.fixture
 def mnist_copy(mnist_dir, tmp_path):
-    folder = tmp_path / "mnist"
-    folder.mkdir()
-    for name in MNIST_FILES:
-        shutil.copy(mnist_dir / name, folder / name)
-    return folder
+    return _copy(mnist_dir, MNIST_FILES, tmp_path / "mnist")
 
 
 def test_corrupted_copy_fails_its_checksum(mnist_copy):
@@ -203,11 +206,7 @@ def test_fashion_real_files(fashion_dir, monkeypatch):
 
 @pytest.fixture
 def fashion_copy(fashion_dir, tmp_path):
-    folder = tmp_path / "fashion"
-    folder.mkdir()
-    for name in FASHION_FILES:
-        shutil.copy(fashion_dir / name, folder / name)
-    return folder
+    return _copy(fashion_dir, FASHION_FILES, tmp_path / "fashion")
 
 
 def test_fashion_recompressed_copy_is_accepted_and_a_changed_one_refused(fashion_copy):
