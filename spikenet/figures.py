@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from .runs import RunDir, atomic_write_bytes, read_csv
 
 __all__ = ["STYLE", "style", "subplots", "save_figure", "vector_formats", "captured_figures", "panel_grid",
-           "confusion_columns", "draw_confusion"]
+           "confusion_columns", "draw_confusion", "run_dataset"]
 
 STYLE = {
     "figure.figsize": (6.4, 4.8),
@@ -147,18 +147,31 @@ def confusion_columns(matrix) -> dict[str, np.ndarray]:
     return {"true_class": np.arange(10), **{f"pred_{c}": matrix[:, c] for c in range(10)}, "no_answer": matrix[:, 10]}
 
 
+def run_dataset(run: RunDir) -> str:
+    """The image set a run used (``protocol.dataset`` of its resolved card; ``"mnist"`` for cards
+    without the key)."""
+    import tomllib
+
+    return tomllib.loads(run.card.read_text()).get("protocol", {}).get("dataset", "mnist")
+
+
 def draw_confusion(run: RunDir, name: str = "confusion", title: str = "Confusion matrix (fraction of each true class)") -> Path:
     """Draw ``figures/<name>.csv`` (columns ``true_class``, ``pred_0`` .. ``pred_9``, ``no_answer``)
-    as a row-normalised confusion matrix; returns the PNG's path."""
+    as a row-normalised confusion matrix, the true classes named as the run's dataset names them;
+    returns the PNG's path."""
+    from .datasets import DATASETS
+
     conf = read_csv(run.figures / f"{name}.csv")
     matrix = np.stack([conf[f"pred_{c}"] for c in range(10)] + [conf["no_answer"]], axis=1).astype(float)
     matrix /= np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    classes = DATASETS[run_dataset(run)].classes
+    named = classes != tuple(str(c) for c in range(10))
     with style():
-        figure, ax = subplots(figsize=(5.5, 4.5))
+        figure, ax = subplots(figsize=(7.0 if named else 5.5, 4.5))
         image = ax.imshow(matrix, cmap="Blues", vmin=0, vmax=1)
         ax.grid(False)
         ax.set_xticks(range(11), [str(c) for c in range(10)] + ["none"])
-        ax.set_yticks(range(10))
+        ax.set_yticks(range(10), [f"{name} ({c})" for c, name in enumerate(classes)] if named else range(10))
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
         ax.set_title(title)

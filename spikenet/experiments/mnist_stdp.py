@@ -482,7 +482,7 @@ def draw(run: RunDir) -> list[Path]:
             blocks = read_csv(run.figures / "test_accuracy_blocks.csv")
             figure, ax = subplots(figsize=(6, 3.5))
             ax.plot((blocks["first"] + blocks["last"] + 1) / 2, 100 * blocks["accuracy"], marker="o")
-            if blocks["last"][-1] >= MNIST_TEST_HALF:
+            if blocks["last"][-1] >= MNIST_TEST_HALF and fig.run_dataset(run) == "mnist":
                 # The MNIST test set's two halves come from different writers (LeCun et al.'s
                 # description of the data: the first 5,000 images from NIST's SD-3, the rest from SD-1),
                 # so a step at image 5,000 may be the data's rather than the devices'.
