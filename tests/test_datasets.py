@@ -256,3 +256,20 @@ def test_fashion_download_from_a_loopback_server(fashion_copy, no_mnist_env, mon
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(DataError, match="unknown dataset 'kmnist'; allowed: mnist, fashion_mnist"):
         load_dataset("kmnist", "test")
+
+
+@pytest.mark.parametrize("card, first", [("[protocol]\ndataset = \"fashion_mnist\"\n", "T-shirt/top (0)"),
+                                         ("[protocol]\n", "0")])
+def test_the_confusion_matrix_names_the_runs_classes(tmp_path, card, first):
+    from spikenet import figures
+    from spikenet.runs import RunDir, write_csv
+
+    run = RunDir(tmp_path)
+    run.card.write_text(card)
+    (tmp_path / "figures").mkdir()
+    write_csv(run.figures / "confusion.csv", figures.confusion_columns(np.eye(10, 11, dtype=int) * 7))
+    with figures.captured_figures() as drawn:
+        figures.draw_confusion(run)
+    (figure,) = drawn.values()
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels[0] == first and len(labels) == 10
