@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import spikenet as sn
 from spikenet.errors import CardError
 from spikenet.memristive import DeviceArray
+from spikenet.memristive.brian2_functions import DEVICE_FUNCTIONS
 from spikenet.params.devices import IdealDeviceParams, _BinaryDeviceParams
 
 CARDS = [info.name for info in sn.list_cards("devices")]
@@ -118,7 +119,8 @@ def test_a_pcm_pair_drifts_towards_zero_weight():
     torch_read = TorchDeviceArray(p, 4, torch.Generator().manual_seed(0), torch.tensor(x0)).read(t)
     np.testing.assert_allclose(torch_read.numpy(), expected, rtol=1e-12)
     code = brian2_device(p).read  # w_min + (w_max - w_min) * <drifted (w - w_min) / (w_max - w_min)>, on plain numbers
-    values = dict(w_min=0.0, w_max=1.0, w=x0, t=t, t_prog=0.0, drift_t0=20.0, nu_dev=0.05, exp=np.exp, log=np.log)
+    values = dict(w_min=0.0, w_max=1.0, w=x0, t=t, t_prog=0.0, drift_t0=20.0, nu_dev=0.05, exp=np.exp, log=np.log,
+                  drift_factor=DEVICE_FUNCTIONS["drift_factor"].pyfunc)
     np.testing.assert_allclose(eval(code, {}, values), expected, rtol=1e-12)
 
 
