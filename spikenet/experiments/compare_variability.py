@@ -181,8 +181,7 @@ def _mlp_on_devices(card: Card, folder: Path, seed: int, log) -> tuple[list[tupl
     proto, base = card["protocol"], card["device"]
     model, mlp_card = trained_model(folder)
     mp = mlp_card["protocol"]
-    x_test, y_test = training.mnist_tensors("test", mlp_card["protocol"].n_test,
-                                              dataset=mlp_card["protocol"].dataset)
+    x_test, y_test = training.mnist_tensors("test", mp.n_test, dataset=mp.dataset)
     curve = []
     for level in proto.levels:
         params = dataclasses.replace(base, **device_changes(proto.parameter, level))
