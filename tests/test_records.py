@@ -55,3 +55,25 @@ def test_the_committed_records_have_one_header_and_aligned_rows():
         assert {len(r) for r in rows} == {len(header)}, f"{record.name}: rows not aligned with the header"
         assert len(set(header)) == len(header), record.name
 
+
+
+def test_a_finished_run_becomes_one_row_per_scalar_metric_and_an_interrupted_one_is_refused(cli, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import json
+
+    import record_metrics
+
+    run = tmp_path / "oja"
+    code, _, err = cli("run", "hebb_oja", "--smoke", "--no-progress", "--out", str(run))
+    assert code == 0, err
+    metrics = json.loads((run / "metrics.json").read_text())
+    rows = record_metrics.rows_of(run)
+    by_name = {r["metric"]: float(r["value"]) for r in rows}
+    assert by_name["wall_time_s"] > 0
+    numbers = {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    assert numbers and all(by_name[k] == pytest.approx(v, rel=1e-15) for k, v in numbers.items())
+    assert {r["experiment"] for r in rows} == {"hebb_oja"} and {r["smoke"] for r in rows} == {True}
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "status": "interrupted"}))
+    with pytest.raises(SystemExit, match="not complete"):
+        record_metrics.rows_of(run)
