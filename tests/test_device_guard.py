@@ -21,6 +21,7 @@ CARDS = {  # one card per model kind; extras exercise the branches of the update
     "agsi_neurosim": dict(d2d_std=0.1),
     "agsi_jo2010_table": dict(stuck_low=0.05),
     "oxram_hfo2": dict(redundancy=8, stuck_low=0.05),
+    "loihi_4bit": dict(stuck_high=0.05),
 }
 N_PRE, N_POST, DURATION_S = 20, 5, 0.5
 

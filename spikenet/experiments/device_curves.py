@@ -76,7 +76,8 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
             xs.append(array.x.copy())
         x = np.array(xs)  # (pulses + 1, devices)
         g_min, g_max = float(params.g_min / siemens), float(params.g_max / siemens)
-        g_us = 1e6 * (g_min + (g_max - g_min) * x)
+        physical = model_of(params).physical  # a digital weight has no conductance: its level, 0 to 1
+        g_us = 1e6 * (g_min + (g_max - g_min) * x) if physical else x
         mean = x.mean(axis=1)
         up, down = mean[: p.n_pulses + 1], mean[p.n_pulses:]
         step_up = np.diff(x[: p.n_pulses + 1], axis=0)
@@ -87,8 +88,9 @@ def simulate(card: Card, run: RunDir, log: logging.Logger, progress: bool) -> di
             "model": params.MODEL,
             "c2c_measured": c2c,
             "c2c_card": params.c2c_std,
-            "dynamic_range": g_max / g_min,
-            "g_min_uS": 1e6 * g_min,
+            "physical": physical,
+            "dynamic_range": g_max / g_min if physical and g_min > 0 else float("nan"),
+            "g_min_uS": 1e6 * g_min if physical else 0.0,
             "levels_before_saturation": levels,
             "nonlinearity_ltp": _nonlinearity(up),
             "nonlinearity_ltd": _nonlinearity(down),
@@ -127,9 +129,11 @@ def draw(run: RunDir) -> list[Path]:
                 noise = "binary: no step noise to measure"
             else:
                 noise = f"c2c {c2c:.3f} measured, {m['c2c_card']:.3f} on the card"
-            ax.set_title(f"{name} ({m['model']})\n{noise}, range x{m['dynamic_range']:.3g}", fontsize=8)
+            physical = m.get("physical", True)
+            scale = f"range x{m['dynamic_range']:.3g}" if physical else f"{m['levels_before_saturation']:.0f} levels"
+            ax.set_title(f"{name} ({m['model']})\n{noise}, {scale}", fontsize=8)
             ax.set_xlabel("pulse (LTP, then LTD)")
-            ax.set_ylabel("G (uS)")
+            ax.set_ylabel("G (uS)" if physical else "weight level (0 to 1; digital, no conductance)")
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 

@@ -186,6 +186,39 @@ class CBRAMDeviceParams(_BinaryDeviceParams):
     MODEL: ClassVar[str] = "cbram"
 
 
+@dataclass(frozen=True, kw_only=True)
+class DigitalDeviceParams(_DeviceCommon):
+    """A digital synapse as a neuromorphic chip's on-chip learning stores it (Intel's Loihi): an
+    unsigned ``bits``-bit integer mantissa, ``2**bits`` equally spaced weights from the rule's
+    ``w_min`` to ``w_max``; each requested change is stochastically rounded to whole steps of the
+    grid (the update of brian2-loihi's ``LoihiSynapses``), and there is no analog noise, spread
+    or drift. The mantissa's scale (Loihi's weight exponent, weight = mantissa x 2^(6 + weight_exp))
+    is the rule's ``w_max`` here: the grid always spans the rule's range.
+
+    A digital synapse has no conductance; ``g_min`` / ``g_max`` keep their defaults and only
+    normalise the stored integer to [0, 1].
+    """
+
+    MODEL: ClassVar[str] = "digital"
+
+    bits: int = integer("bits of the weight's mantissa: 2**bits levels from w_min to w_max (Loihi: 1 to 8)",
+                        ge=1, le=8)
+    g_min: Quantity = quantity("uS", "not a conductance: the stored integer 0 (leave at 0)", ge=0, default="0 uS")
+    g_max: Quantity = quantity("uS", "not a conductance: the stored integer 2**bits - 1 (leave at 1)", gt=0,
+                               default="1 uS")
+
+    @property
+    def levels(self) -> int:
+        """Distinguishable weights, ``2**bits``."""
+        return 2**self.bits
+
+    def check(self) -> None:
+        super().check()
+        for key in ("c2c_std", "d2d_std", "read_noise_std", "drift_nu", "drift_nu_std"):
+            if getattr(self, key) != 0:
+                raise CheckFailed(key, "must be 0: a digital synapse has no analog noise, spread or drift")
+
+
 def _models(cls: type) -> list[type]:
     found = [cls] if "MODEL" in cls.__dict__ else []
     for sub in cls.__subclasses__():

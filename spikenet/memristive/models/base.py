@@ -124,6 +124,8 @@ class DeviceModel:
     itself), ``"two_sides"`` (one device per sign, the other left at g_min), ``"pair"`` (the
     model is itself a differential pair: one target per weight), ``"counts"`` (``redundancy``
     binary devices per side, held as counts)."""
+    physical: ClassVar[bool] = True
+    """Its g_min / g_max are conductances (a digital synapse stores an integer: it has none)."""
     clipped: ClassVar[bool] = True
     """New conductances are clipped to [0, 1] (binary devices draw theirs log-normally instead)."""
 
