@@ -46,6 +46,12 @@ def scalar_metrics(metrics: dict, prefix: str = "") -> Iterator[tuple[str, float
             yield name, float(value)
 
 
+def overrides_of(command: list[str]) -> str:
+    """The ``--set`` values of a run's command, joined by "; " ("" for the card as it is), so
+    that a record's rows of one card with and without overrides can be told apart."""
+    return "; ".join(value for flag, value in zip(command, command[1:]) if flag == "--set")
+
+
 def rows_of(run: Path) -> list[dict]:
     """The record's rows for one finished run folder."""
     info = json.loads((run / "run.json").read_text())
@@ -58,6 +64,7 @@ def rows_of(run: Path) -> list[dict]:
         "commit": info["versions"].get("source", ""),
         "experiment": info["experiment"],
         "command": " ".join(["spikenet", *info.get("command", [])[1:]]),
+        "overrides": overrides_of(info.get("command", [])),
         "seed": card["experiment"].get("seed", ""),
         "smoke": bool(info.get("smoke", False)),
     }

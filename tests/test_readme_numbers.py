@@ -25,7 +25,8 @@ RESULTS = REPO / "benchmarks" / "results"
 README = (REPO / "README.md").read_text()
 QUOTES = tomllib.loads((RESULTS / "readme_quotes.toml").read_text())["quote"]
 # a number stands alone: not part of a name (pcm_2pcm, MLP-100, hfo2); a minus sign only before a digit
-NUMBER = re.compile(r"(?<![\w.\-−])(?:[-−](?=\d))?\d[\d,]*(?:\.\d+)?(?!\w)")
+# (a hyphen between two numbers is a range: 8.2-11.5 is two numbers)
+NUMBER = re.compile(r"(?:(?<![\w.\-−])|(?<=\d-))(?:[-−](?=\d))?\d[\d,]*(?:\.\d+)?(?!\w)")
 
 
 @cache
