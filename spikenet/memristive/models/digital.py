@@ -12,19 +12,15 @@ engine rounds to the 8-bit mantissa's least significant bit instead, and truncat
 
 from __future__ import annotations
 
-import numpy as np
-
 from ...params.devices import DigitalDeviceParams
-from .base import DeviceModel
+from .linear import LinearModel
 
 
-class DigitalModel(DeviceModel):
+class DigitalModel(LinearModel):
+    """Equal steps like ``linear`` (its pulses per range and nominal levels), held on the grid."""
+
     params = DigitalDeviceParams
-    mapping = "two_sides"
     physical = False  # an integer, not a conductance
-
-    def pulses_per_range(self, up, ops):
-        return ops.full_like(up, self.p.levels - 1)
 
     def start(self, a, x0) -> None:
         """The initial weights rounded to the nearest level of the grid."""
@@ -35,9 +31,6 @@ class DigitalModel(DeviceModel):
         steps = self.p.levels - 1
         k = a.ops.floor(a.x * steps + 0.5)  # the stored integer (x is on the grid up to rounding)
         return (k + (2.0 * a.ops.float(up) - 1.0) * n) / steps
-
-    def nominal_levels(self) -> np.ndarray:
-        return np.linspace(0.0, 1.0, self.p.levels)
 
     @property
     def signal_zero(self) -> float:
