@@ -130,10 +130,10 @@ def draw(run: RunDir) -> list[Path]:
             else:
                 noise = f"c2c {c2c:.3f} measured, {m['c2c_card']:.3f} on the card"
             physical = m.get("physical", True)
-            scale = f"range x{m['dynamic_range']:.3g}" if physical else f"{m['levels_before_saturation']:.0f} levels"
+            scale = f"range x{m['dynamic_range']:.3g}" if physical else f"{m['levels_before_saturation']:.0f} levels reached"
             ax.set_title(f"{name} ({m['model']})\n{noise}, {scale}", fontsize=8)
             ax.set_xlabel("pulse (LTP, then LTD)")
-            ax.set_ylabel("G (uS)" if physical else "weight level (0 to 1; digital, no conductance)")
+            ax.set_ylabel("G (uS)" if physical else "weight level (0 to 1)")
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
